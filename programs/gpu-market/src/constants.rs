@@ -1,0 +1,48 @@
+//! Every PDA seed and protocol-wide bound lives here, so that the program, the tests, the CLI and the
+//! indexer derive the same addresses and enforce the same limits.
+
+use anchor_lang::prelude::*;
+
+#[constant]
+pub const SEED_MARKET: &[u8] = b"market";
+#[constant]
+pub const SEED_PROVIDER: &[u8] = b"provider";
+#[constant]
+pub const SEED_STAKE_VAULT: &[u8] = b"stake";
+#[constant]
+pub const SEED_PAYOUT_VAULT: &[u8] = b"payout";
+#[constant]
+pub const SEED_VERIFIER: &[u8] = b"verifier";
+#[constant]
+pub const SEED_JOB: &[u8] = b"job";
+#[constant]
+pub const SEED_ESCROW_VAULT: &[u8] = b"escrow";
+#[constant]
+pub const SEED_VERDICT: &[u8] = b"verdict";
+#[constant]
+pub const SEED_BID: &[u8] = b"bid";
+
+/// Basis points in one whole.
+pub const BPS_DENOMINATOR: u64 = 10_000;
+/// The protocol fee can never exceed half of a job's cost.
+pub const MAX_FEE_BPS: u16 = 5_000;
+pub const MAX_SLASH_BPS: u16 = 10_000;
+
+pub const MIN_CHALLENGE_WINDOW_SECS: u32 = 10;
+pub const MAX_CHALLENGE_WINDOW_SECS: u32 = 30 * 24 * 3600;
+pub const MAX_UNBONDING_PERIOD_SECS: u32 = 365 * 24 * 3600;
+pub const MAX_DISPUTE_TIMEOUT_SECS: u32 = 90 * 24 * 3600;
+pub const MIN_HEARTBEAT_INTERVAL_SECS: u32 = 10;
+pub const MAX_HEARTBEAT_INTERVAL_SECS: u32 = 24 * 3600;
+pub const MAX_VERIFIER_QUORUM: u8 = 32;
+pub const MAX_SAMPLE_COUNT: u16 = 1_024;
+
+/// Hardware sanity bounds: a spec outside them is a typo or a lie, never a real machine.
+pub const MAX_GPU_COUNT: u16 = 64;
+pub const MAX_VRAM_GB: u16 = 1_024;
+pub const MAX_CPU_CORES: u16 = 1_024;
+pub const MAX_RAM_GB: u32 = 65_536;
+/// 400 Gbit/s.
+pub const MAX_BANDWIDTH_MBPS: u32 = 400_000;
+
+pub const MAX_ENDPOINT_LEN: usize = 128;

@@ -1,0 +1,65 @@
+use crate::{
+    constants::*,
+    events::VerifierAdded,
+    math::SafeMath,
+    state::{Market, Verifier},
+    utils::{now, require_no_remaining_accounts},
+};
+use anchor_lang::prelude::*;
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct AddVerifier<'info> {
+    #[account(mut)]
+    pub authority: Signer<'info>,
+
+    #[account(
+        mut,
+        has_one = authority,
+        seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
+        bump = market.bump,
+    )]
+    pub market: Account<'info, Market>,
+
+    /// CHECK: only its address is used, as the wallet that will sign the verifier's votes.
+    pub verifier_authority: UncheckedAccount<'info>,
+
+    #[account(
+        init,
+        payer = authority,
+        space = 8 + Verifier::INIT_SPACE,
+        seeds = [SEED_VERIFIER, market.key().as_ref(), verifier_authority.key().as_ref()],
+        bump,
+    )]
+    pub verifier: Account<'info, Verifier>,
+
+    pub system_program: Program<'info, System>,
+}
+
+impl AddVerifier<'_> {
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        require_no_remaining_accounts(ctx.remaining_accounts)?;
+        let timestamp = now()?;
+        let accounts = &mut *ctx.accounts;
+        accounts.verifier.set_inner(Verifier {
+            market: accounts.market.key(),
+            authority: accounts.verifier_authority.key(),
+            added_at: timestamp,
+            votes_cast: 0,
+            bump: ctx.bumps.verifier,
+            reserved: [0; 32],
+        });
+        let counters = &mut accounts.market.counters;
+        counters.verifiers = counters.verifiers.safe_add(1)?;
+
+        let event = VerifierAdded {
+            market: accounts.market.key(),
+            verifier: accounts.verifier.key(),
+            verifier_authority: accounts.verifier_authority.key(),
+            verifier_count: accounts.market.counters.verifiers,
+            timestamp,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
+}

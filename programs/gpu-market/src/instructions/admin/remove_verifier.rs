@@ -1,0 +1,52 @@
+use crate::{
+    constants::*,
+    events::VerifierRemoved,
+    math::SafeMath,
+    state::{Market, Verifier},
+    utils::{now, require_no_remaining_accounts},
+};
+use anchor_lang::prelude::*;
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct RemoveVerifier<'info> {
+    /// Paid the verifier account's rent, so it gets it back.
+    #[account(mut)]
+    pub authority: Signer<'info>,
+
+    #[account(
+        mut,
+        has_one = authority,
+        seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
+        bump = market.bump,
+    )]
+    pub market: Account<'info, Market>,
+
+    #[account(
+        mut,
+        close = authority,
+        has_one = market,
+        seeds = [SEED_VERIFIER, market.key().as_ref(), verifier.authority.as_ref()],
+        bump = verifier.bump,
+    )]
+    pub verifier: Account<'info, Verifier>,
+}
+
+impl RemoveVerifier<'_> {
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        require_no_remaining_accounts(ctx.remaining_accounts)?;
+        let accounts = &mut *ctx.accounts;
+        let counters = &mut accounts.market.counters;
+        counters.verifiers = counters.verifiers.safe_sub(1)?;
+
+        let event = VerifierRemoved {
+            market: accounts.market.key(),
+            verifier: accounts.verifier.key(),
+            verifier_authority: accounts.verifier.authority,
+            verifier_count: accounts.market.counters.verifiers,
+            timestamp: now()?,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
+}

@@ -1,0 +1,5 @@
+pub mod admin;
+pub mod provider;
+
+pub use admin::*;
+pub use provider::*;

@@ -1,0 +1,132 @@
+//! gpu-market: an open GPU-compute marketplace. Providers stake and advertise hardware, clients escrow
+//! stablecoin for jobs, settlement is metered per second, and sampled verification backs every result.
+//!
+//! The protocol is described in `docs/protocol.md`; every instruction lives in its own file under
+//! `instructions/<role>/`.
+#![allow(unexpected_cfgs)]
+
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod error;
+pub mod events;
+pub mod instructions;
+pub mod math;
+pub mod pda;
+pub mod state;
+pub mod utils;
+
+pub use instructions::*;
+pub use state::{GpuModel, HardwareSpec, MarketParams, Region};
+
+declare_id!("GPUmGjLvTxsjjj4zMkdDcME2BGDGwajaE9Toa9CBbga8");
+
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "gpu-market",
+    project_url: "https://github.com/gpu-market/gpu-market",
+    contacts: "link:https://github.com/gpu-market/gpu-market/security/advisories/new",
+    policy: "https://github.com/gpu-market/gpu-market/blob/main/SECURITY.md",
+    source_code: "https://github.com/gpu-market/gpu-market"
+}
+
+#[program]
+pub mod gpu_market {
+    use super::*;
+
+    // --- market authority ---
+
+    /// Creates a market with its mints, fee and slash destinations and parameters.
+    pub fn initialize_market(
+        ctx: Context<InitializeMarket>,
+        args: InitializeMarketArgs,
+    ) -> Result<()> {
+        InitializeMarket::handler(ctx, args)
+    }
+
+    /// Replaces the market's parameters and fee and slash destinations.
+    pub fn update_market(ctx: Context<UpdateMarket>, args: UpdateMarketArgs) -> Result<()> {
+        UpdateMarket::handler(ctx, args)
+    }
+
+    /// Stops new registrations, stakes and jobs; exits keep working.
+    pub fn pause_market(ctx: Context<SetPaused>) -> Result<()> {
+        SetPaused::handler(ctx, true)
+    }
+
+    /// Lifts a pause.
+    pub fn unpause_market(ctx: Context<SetPaused>) -> Result<()> {
+        SetPaused::handler(ctx, false)
+    }
+
+    /// Registers a wallet as a verifier of this market.
+    pub fn add_verifier(ctx: Context<AddVerifier>) -> Result<()> {
+        AddVerifier::handler(ctx)
+    }
+
+    /// Deregisters a verifier and returns its account's rent to the authority.
+    pub fn remove_verifier(ctx: Context<RemoveVerifier>) -> Result<()> {
+        RemoveVerifier::handler(ctx)
+    }
+
+    // --- provider ---
+
+    /// Registers a GPU host with its hardware, price and proof endpoint; opens its stake and payout vaults.
+    pub fn register_provider(
+        ctx: Context<RegisterProvider>,
+        args: RegisterProviderArgs,
+    ) -> Result<()> {
+        RegisterProvider::handler(ctx, args)
+    }
+
+    /// Changes a provider's hardware, price, endpoint or whether it takes new jobs.
+    pub fn update_provider(ctx: Context<UpdateProvider>, args: UpdateProviderArgs) -> Result<()> {
+        UpdateProvider::handler(ctx, args)
+    }
+
+    /// Records that the provider is alive; uptime is derived from these.
+    pub fn heartbeat(ctx: Context<Heartbeat>) -> Result<()> {
+        Heartbeat::handler(ctx)
+    }
+
+    /// Leaves the market, emptying and closing the provider's vaults and account.
+    pub fn close_provider(ctx: Context<CloseProvider>) -> Result<()> {
+        CloseProvider::handler(ctx)
+    }
+
+    /// Adds stake from the provider's wallet.
+    pub fn stake(ctx: Context<Stake>, amount: u64) -> Result<()> {
+        Stake::handler(ctx, amount)
+    }
+
+    /// Starts unbonding `amount` of stake.
+    pub fn request_unstake(ctx: Context<RequestUnstake>, amount: u64) -> Result<()> {
+        RequestUnstake::handler(ctx, amount)
+    }
+
+    /// Returns all unbonding stake to staked.
+    pub fn cancel_unstake(ctx: Context<CancelUnstake>) -> Result<()> {
+        CancelUnstake::handler(ctx)
+    }
+
+    /// Pays out unbonding stake once the unbonding period is over.
+    pub fn withdraw_unstaked(ctx: Context<WithdrawUnstaked>) -> Result<()> {
+        WithdrawUnstaked::handler(ctx)
+    }
+}
+
+/// Entry point for running the program natively inside the Solana runtime (solana-program-test and
+/// localnet), where no SBF build exists. `processor!` wants one lifetime for everything; Anchor's
+/// `entry` wants the accounts' inner lifetime to equal the slice's.
+#[cfg(not(target_os = "solana"))]
+pub fn process_instruction_native<'a, 'b>(
+    program_id: &'a Pubkey,
+    accounts: &'a [AccountInfo<'b>],
+    data: &'a [u8],
+) -> anchor_lang::solana_program::entrypoint::ProgramResult {
+    // SAFETY: `'b: 'a` (the slice cannot outlive what it holds), and `AccountInfo<'b>` and
+    // `AccountInfo<'a>` have the same layout. Shortening `'b` to `'a` only narrows how long the program
+    // may use the references, and the runtime keeps them alive for the whole call.
+    let accounts: &'a [AccountInfo<'a>] = unsafe { std::mem::transmute(accounts) };
+    entry(program_id, accounts, data)
+}

@@ -1,0 +1,95 @@
+use crate::{constants::*, error::MarketError, math::SafeMath, state::HardwareSpec};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderStatus {
+    /// Accepting new jobs.
+    Active,
+    /// Paused by its owner: finishes what it holds, takes nothing new.
+    Inactive,
+    /// Slashed for fraud: takes nothing new until the market authority reinstates it.
+    Jailed,
+}
+
+#[derive(
+    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+pub struct ProviderCounters {
+    pub jobs_completed: u64,
+    pub jobs_failed: u64,
+    pub times_slashed: u32,
+    /// In stake-mint base units.
+    pub total_slashed: u64,
+    /// Provider share of settled jobs, in payment-mint base units.
+    pub total_earned: u64,
+    /// Taken out of the payout vault, in payment-mint base units.
+    pub total_claimed: u64,
+}
+
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Provider {
+    pub market: Pubkey,
+    pub authority: Pubkey,
+    pub spec: HardwareSpec,
+    /// Asking price for one GPU for one hour, in payment-mint base units.
+    pub price_per_gpu_hour: u64,
+    pub status: ProviderStatus,
+    /// Stake at risk and counting towards the minimum, in stake-mint base units.
+    pub staked: u64,
+    /// Stake on its way out; still slashable until withdrawn.
+    pub unbonding: u64,
+    /// Unix time from which `unbonding` can be withdrawn (0 when nothing is unbonding).
+    pub unbonding_unlock_at: i64,
+    /// GPUs held by running or submitted jobs.
+    pub gpus_in_use: u16,
+    pub active_jobs: u16,
+    pub open_disputes: u16,
+    /// Where the provider serves chunk outputs and their Merkle proofs.
+    #[max_len(MAX_ENDPOINT_LEN)]
+    pub endpoint: String,
+    pub counters: ProviderCounters,
+    pub registered_at: i64,
+    pub last_heartbeat_at: i64,
+    pub bump: u8,
+    pub stake_vault_bump: u8,
+    pub payout_vault_bump: u8,
+    /// Room for fields added later without a migration.
+    pub reserved: [u8; 64],
+}
+
+impl Provider {
+    pub fn has_work_in_progress(&self) -> bool {
+        self.active_jobs > 0 || self.open_disputes > 0
+    }
+
+    /// Stake the provider must keep while it has work in progress.
+    pub fn required_stake(&self, min_stake_per_gpu: u64) -> Result<u64> {
+        min_stake_per_gpu.safe_mul(u64::from(self.spec.gpu_count))
+    }
+
+    pub fn total_stake(&self) -> Result<u64> {
+        self.staked.safe_add(self.unbonding)
+    }
+
+    pub fn require_not_jailed(&self) -> Result<()> {
+        require!(
+            self.status != ProviderStatus::Jailed,
+            MarketError::ProviderJailed
+        );
+        Ok(())
+    }
+}
+
+/// Seeds the provider PDA signs with; it is the authority of its stake and payout vaults.
+#[macro_export]
+macro_rules! provider_signer_seeds {
+    ($provider:expr) => {
+        &[
+            $crate::constants::SEED_PROVIDER,
+            $provider.market.as_ref(),
+            $provider.authority.as_ref(),
+            &[$provider.bump],
+        ]
+    };
+}

@@ -1,0 +1,393 @@
+// solana-program-test 3.x marks its whole API deprecated ahead of v4's `agave-unstable-api` feature;
+// the API itself is what we want.
+#![allow(deprecated)]
+
+use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator, Event};
+use anchor_spl::token_2022::spl_token_2022::{self, extension::ExtensionType};
+use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext, processor};
+use solana_sdk::{
+    account::Account,
+    clock::Clock,
+    instruction::{Instruction, InstructionError},
+    program_pack::Pack,
+    pubkey::Pubkey,
+    signature::Keypair,
+    signer::Signer,
+    transaction::{Transaction, TransactionError},
+};
+use std::collections::{BTreeMap, HashSet};
+
+/// What a failed transaction returned, kept whole so assertions can name the exact error.
+#[derive(Debug)]
+pub struct TxError {
+    pub error: TransactionError,
+    pub logs: Vec<String>,
+}
+
+impl TxError {
+    /// The custom error code of the failing instruction, if the program returned one.
+    pub fn custom_code(&self) -> Option<u32> {
+        match self.error {
+            TransactionError::InstructionError(_, InstructionError::Custom(code)) => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// A successful transaction: its logs and the program's `emit_cpi!` event payloads, in order.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub logs: Vec<String>,
+    /// Each event's data after Anchor's 8-byte event-CPI tag: discriminator, then Borsh fields.
+    pub events: Vec<Vec<u8>>,
+}
+
+impl Outcome {
+    /// Every event of type `E`, decoded.
+    pub fn events_of<E: Event + AnchorDeserialize + Discriminator>(&self) -> Vec<E> {
+        self.events
+            .iter()
+            .filter(|data| data.starts_with(E::DISCRIMINATOR))
+            .map(|data| {
+                E::deserialize(&mut &data[E::DISCRIMINATOR.len()..]).expect("event decodes")
+            })
+            .collect()
+    }
+
+    /// The one event of type `E`; panics if there is not exactly one.
+    pub fn event<E: Event + AnchorDeserialize + Discriminator>(&self) -> E {
+        let mut events = self.events_of::<E>();
+        assert_eq!(
+            events.len(),
+            1,
+            "expected exactly one {}",
+            std::any::type_name::<E>()
+        );
+        events.remove(0)
+    }
+}
+
+/// The runtime with gpu-market loaded, and a fee payer that is never any instruction's actor, so a
+/// failed transaction leaves every other account exactly as it was.
+pub struct TestContext {
+    ctx: ProgramTestContext,
+    /// Signatures already sent: an identical transaction is re-signed in a later slot instead of being
+    /// dropped as a duplicate.
+    sent: HashSet<solana_sdk::signature::Signature>,
+}
+
+impl TestContext {
+    pub async fn new() -> Self {
+        let mut program_test = ProgramTest::new(
+            "gpu_market",
+            gpu_market::ID,
+            processor!(gpu_market::process_instruction_native),
+        );
+        program_test.prefer_bpf(false);
+        Self {
+            ctx: program_test.start_with_context().await,
+            sent: HashSet::new(),
+        }
+    }
+
+    pub fn payer(&self) -> Pubkey {
+        self.ctx.payer.pubkey()
+    }
+
+    /// Signs with the fee payer and `signers`, simulates to capture the inner instructions (which carry
+    /// the events), then processes it for real.
+    pub async fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Outcome, TxError> {
+        let tx = self.sign(instructions, signers);
+        let tx = if self.sent.contains(&tx.signatures[0]) {
+            self.next_slot().await;
+            self.sign(instructions, signers)
+        } else {
+            tx
+        };
+        self.sent.insert(tx.signatures[0]);
+
+        let simulation = self
+            .ctx
+            .banks_client
+            .simulate_transaction(tx.clone())
+            .await
+            .expect("simulation transport");
+        let (logs, inner_instructions) = match simulation.simulation_details {
+            Some(details) => (details.logs, details.inner_instructions.unwrap_or_default()),
+            None => (vec![], vec![]),
+        };
+        if let Some(Err(error)) = simulation.result {
+            return Err(TxError { error, logs });
+        }
+        let events = inner_instructions
+            .into_iter()
+            .flatten()
+            .filter_map(|inner| {
+                let keys = tx.message.account_keys.as_slice();
+                let program = keys.get(usize::from(inner.instruction.program_id_index))?;
+                let data = &inner.instruction.data;
+                (*program == gpu_market::ID
+                    && data.starts_with(anchor_lang::event::EVENT_IX_TAG_LE))
+                .then(|| data[8..].to_vec())
+            })
+            .collect();
+
+        match self.ctx.banks_client.process_transaction(tx).await {
+            Ok(()) => Ok(Outcome { logs, events }),
+            Err(BanksClientError::TransactionError(error))
+            | Err(BanksClientError::SimulationError { err: error, .. }) => {
+                Err(TxError { error, logs })
+            }
+            Err(other) => panic!("transport error: {other}"),
+        }
+    }
+
+    fn sign(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Transaction {
+        let mut all_signers: Vec<&Keypair> = vec![&self.ctx.payer];
+        all_signers.extend(
+            signers
+                .iter()
+                .copied()
+                .filter(|s| s.pubkey() != self.payer()),
+        );
+        Transaction::new_signed_with_payer(
+            instructions,
+            Some(&self.ctx.payer.pubkey()),
+            &all_signers,
+            self.ctx.last_blockhash,
+        )
+    }
+
+    /// Sends and expects success.
+    pub async fn ok(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Outcome {
+        match self.send(instructions, signers).await {
+            Ok(outcome) => outcome,
+            Err(e) => panic!("transaction failed: {:?}\n{}", e.error, e.logs.join("\n")),
+        }
+    }
+
+    /// Sends, expects it to fail with `code`, and checks that none of `watched` changed (lamports, data,
+    /// owner). The fee payer is never watched: it pays for failed transactions too.
+    pub async fn fails_with(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+        code: impl Into<u32>,
+        watched: &[Pubkey],
+    ) -> TxError {
+        let code = code.into();
+        let before = self.snapshot(watched).await;
+        let err = match self.send(instructions, signers).await {
+            Ok(outcome) => panic!(
+                "expected error {code}, but the transaction succeeded:\n{}",
+                outcome.logs.join("\n")
+            ),
+            Err(err) => err,
+        };
+        assert_eq!(
+            err.custom_code(),
+            Some(code),
+            "expected error {code}, got {:?}\n{}",
+            err.error,
+            err.logs.join("\n")
+        );
+        let after = self.snapshot(watched).await;
+        assert_eq!(
+            before, after,
+            "a failed transaction changed a watched account"
+        );
+        err
+    }
+
+    /// The full state of `keys` (absent accounts as `None`).
+    pub async fn snapshot(&mut self, keys: &[Pubkey]) -> BTreeMap<Pubkey, Option<Account>> {
+        let mut out = BTreeMap::new();
+        for key in keys {
+            out.insert(*key, self.account(key).await);
+        }
+        out
+    }
+
+    pub async fn account(&mut self, key: &Pubkey) -> Option<Account> {
+        self.ctx
+            .banks_client
+            .get_account(*key)
+            .await
+            .expect("get_account")
+    }
+
+    /// Reads and decodes an Anchor account of this program; panics if it is missing or not a `T`.
+    pub async fn anchor_account<T: AccountDeserialize>(&mut self, key: &Pubkey) -> T {
+        let account = self
+            .account(key)
+            .await
+            .unwrap_or_else(|| panic!("account {key} does not exist"));
+        assert_eq!(
+            account.owner,
+            gpu_market::ID,
+            "{key} is not owned by gpu-market"
+        );
+        T::try_deserialize(&mut account.data.as_slice()).expect("account decodes")
+    }
+
+    pub async fn lamports(&mut self, key: &Pubkey) -> u64 {
+        self.account(key).await.map_or(0, |a| a.lamports)
+    }
+
+    /// Balance of a token account of either token program (the base layout is shared).
+    pub async fn token_balance(&mut self, key: &Pubkey) -> u64 {
+        let account = self
+            .account(key)
+            .await
+            .unwrap_or_else(|| panic!("token account {key} does not exist"));
+        spl_token_interface::state::Account::unpack_from_slice(
+            &account.data[..spl_token_interface::state::Account::LEN],
+        )
+        .expect("token account")
+        .amount
+    }
+
+    pub async fn clock(&mut self) -> Clock {
+        self.ctx
+            .banks_client
+            .get_sysvar::<Clock>()
+            .await
+            .expect("clock")
+    }
+
+    /// Moves the chain's unix time forward by `secs`, in a new slot.
+    pub async fn advance_time(&mut self, secs: i64) {
+        let before = self.clock().await;
+        self.ctx.warp_to_slot(before.slot + 1).expect("warp");
+        let mut clock = self.clock().await;
+        clock.unix_timestamp = before.unix_timestamp + secs;
+        self.ctx.set_sysvar(&clock);
+    }
+
+    /// One slot on, with the same unix time (the runtime would otherwise re-estimate it).
+    async fn next_slot(&mut self) {
+        self.advance_time(0).await;
+    }
+
+    /// A new keypair holding `sol` SOL, paid by the fee payer.
+    pub async fn funded_wallet(&mut self, sol: u64) -> Keypair {
+        let wallet = Keypair::new();
+        let ix = solana_system_interface::instruction::transfer(
+            &self.payer(),
+            &wallet.pubkey(),
+            sol * 1_000_000_000,
+        );
+        self.ok(&[ix], &[]).await;
+        wallet
+    }
+
+    pub async fn rent_exempt_minimum(&mut self, len: usize) -> u64 {
+        self.ctx
+            .banks_client
+            .get_rent()
+            .await
+            .expect("rent")
+            .minimum_balance(len)
+    }
+}
+
+/// Token set-up. The fee payer is every test mint's mint authority.
+impl TestContext {
+    /// A new mint of `token_program` (SPL Token or Token-2022) with no extensions.
+    pub async fn create_mint(&mut self, token_program: &Pubkey, decimals: u8) -> Pubkey {
+        self.create_mint_with(token_program, decimals, &[], |_| vec![])
+            .await
+    }
+
+    /// A new mint with room for `extensions`; `init_extensions` returns the instructions that
+    /// initialize them (they must run before the mint itself is initialized).
+    pub async fn create_mint_with(
+        &mut self,
+        token_program: &Pubkey,
+        decimals: u8,
+        extensions: &[ExtensionType],
+        init_extensions: impl FnOnce(&Pubkey) -> Vec<Instruction>,
+    ) -> Pubkey {
+        let mint = Keypair::new();
+        let len = if extensions.is_empty() {
+            spl_token_2022::state::Mint::LEN
+        } else {
+            ExtensionType::try_calculate_account_len::<spl_token_2022::state::Mint>(extensions)
+                .expect("mint length")
+        };
+        let lamports = self.rent_exempt_minimum(len).await;
+        let mut ixs = vec![solana_system_interface::instruction::create_account(
+            &self.payer(),
+            &mint.pubkey(),
+            lamports,
+            len as u64,
+            token_program,
+        )];
+        ixs.extend(init_extensions(&mint.pubkey()));
+        ixs.push(
+            spl_token_2022::instruction::initialize_mint2(
+                token_program,
+                &mint.pubkey(),
+                &self.payer(),
+                None,
+                decimals,
+            )
+            .expect("initialize_mint2"),
+        );
+        self.ok(&ixs, &[&mint]).await;
+        mint.pubkey()
+    }
+
+    /// A new token account of `mint` owned by `owner`.
+    pub async fn create_token_account(
+        &mut self,
+        token_program: &Pubkey,
+        mint: &Pubkey,
+        owner: &Pubkey,
+    ) -> Pubkey {
+        let account = Keypair::new();
+        let len = spl_token_2022::state::Account::LEN;
+        let lamports = self.rent_exempt_minimum(len).await;
+        let ixs = [
+            solana_system_interface::instruction::create_account(
+                &self.payer(),
+                &account.pubkey(),
+                lamports,
+                len as u64,
+                token_program,
+            ),
+            spl_token_2022::instruction::initialize_account3(
+                token_program,
+                &account.pubkey(),
+                mint,
+                owner,
+            )
+            .expect("initialize_account3"),
+        ];
+        self.ok(&ixs, &[&account]).await;
+        account.pubkey()
+    }
+
+    pub async fn mint_to(
+        &mut self,
+        token_program: &Pubkey,
+        mint: &Pubkey,
+        account: &Pubkey,
+        amount: u64,
+    ) {
+        let ix = spl_token_2022::instruction::mint_to(
+            token_program,
+            mint,
+            account,
+            &self.payer(),
+            &[],
+            amount,
+        )
+        .expect("mint_to");
+        self.ok(&[ix], &[]).await;
+    }
+}
