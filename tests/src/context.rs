@@ -2,8 +2,11 @@
 // the API itself is what we want.
 #![allow(deprecated)]
 
-use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator, Event};
-use anchor_spl::token_2022::spl_token_2022::{self, extension::ExtensionType};
+use anchor_lang::{AccountDeserialize, AccountSerialize, AnchorDeserialize, Discriminator, Event};
+use anchor_spl::token_2022::spl_token_2022::{
+    self,
+    extension::{BaseStateWithExtensions, ExtensionType, StateWithExtensions},
+};
 use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext, processor};
 use solana_sdk::{
     account::Account,
@@ -180,14 +183,7 @@ impl TestContext {
         watched: &[Pubkey],
     ) -> TxError {
         let code = code.into();
-        let before = self.snapshot(watched).await;
-        let err = match self.send(instructions, signers).await {
-            Ok(outcome) => panic!(
-                "expected error {code}, but the transaction succeeded:\n{}",
-                outcome.logs.join("\n")
-            ),
-            Err(err) => err,
-        };
+        let err = self.fails(instructions, signers, watched).await;
         assert_eq!(
             err.custom_code(),
             Some(code),
@@ -195,6 +191,24 @@ impl TestContext {
             err.error,
             err.logs.join("\n")
         );
+        err
+    }
+
+    /// Sends, expects any failure, and checks that none of `watched` changed.
+    pub async fn fails(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+        watched: &[Pubkey],
+    ) -> TxError {
+        let before = self.snapshot(watched).await;
+        let err = match self.send(instructions, signers).await {
+            Ok(outcome) => panic!(
+                "expected a failure, but the transaction succeeded:\n{}",
+                outcome.logs.join("\n")
+            ),
+            Err(err) => err,
+        };
         let after = self.snapshot(watched).await;
         assert_eq!(
             before, after,
@@ -232,6 +246,16 @@ impl TestContext {
             "{key} is not owned by gpu-market"
         );
         T::try_deserialize(&mut account.data.as_slice()).expect("account decodes")
+    }
+
+    /// Overwrites an Anchor account's data in place. Only for putting an account into a state that
+    /// instructions of a later milestone would reach (say, a provider with a running job).
+    pub async fn set_anchor_account<T: AccountSerialize>(&mut self, key: &Pubkey, value: &T) {
+        let mut account = self.account(key).await.expect("account exists");
+        let mut data = Vec::with_capacity(account.data.len());
+        value.try_serialize(&mut data).expect("serialize");
+        account.data[..data.len()].copy_from_slice(&data);
+        self.ctx.set_account(key, &account.into());
     }
 
     pub async fn lamports(&mut self, key: &Pubkey) -> u64 {
@@ -350,7 +374,7 @@ impl TestContext {
         owner: &Pubkey,
     ) -> Pubkey {
         let account = Keypair::new();
-        let len = spl_token_2022::state::Account::LEN;
+        let len = self.token_account_len(mint).await;
         let lamports = self.rent_exempt_minimum(len).await;
         let ixs = [
             solana_system_interface::instruction::create_account(
@@ -370,6 +394,18 @@ impl TestContext {
         ];
         self.ok(&ixs, &[&account]).await;
         account.pubkey()
+    }
+
+    /// Size of a token account of `mint`, with room for the extensions the mint's own extensions
+    /// require on every account (a transfer-fee mint needs a withheld-amount field, say).
+    async fn token_account_len(&mut self, mint: &Pubkey) -> usize {
+        let mint_account = self.account(mint).await.expect("mint exists");
+        let state = StateWithExtensions::<spl_token_2022::state::Mint>::unpack(&mint_account.data)
+            .expect("mint");
+        let mint_extensions = state.get_extension_types().expect("mint extensions");
+        let required = ExtensionType::get_required_init_account_extensions(&mint_extensions);
+        ExtensionType::try_calculate_account_len::<spl_token_2022::state::Account>(&required)
+            .expect("account length")
     }
 
     pub async fn mint_to(

@@ -1,0 +1,483 @@
+//! A GPU host's life in the market: registering, updating, heartbeats and leaving.
+
+use anchor_lang::error::ErrorCode as Anchor;
+use gpu_market::{
+    GpuModel, Region, UpdateProviderArgs,
+    error::MarketError,
+    events::{ProviderClosed, ProviderHeartbeat, ProviderRegistered, ProviderUpdated},
+    state::{Market, Provider, ProviderStatus},
+};
+use gpu_market_tests::{TestContext, fixtures::*, ix};
+use solana_sdk::signer::Signer;
+
+#[tokio::test]
+async fn a_host_registers_with_its_hardware_and_gets_two_vaults() {
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let p = ProviderFixture::wallet(&mut ctx, &m, 0).await;
+
+    let out = ctx
+        .ok(
+            &[ix::register_provider(&m, &p.key(), provider_args())],
+            &[&p.authority],
+        )
+        .await;
+
+    let provider: Provider = ctx.anchor_account(&p.provider).await;
+    assert_eq!(provider.authority, p.key());
+    assert_eq!(provider.market, m.market);
+    assert_eq!(provider.spec, rtx4090_spec());
+    assert_eq!(provider.price_per_gpu_hour, 400_000);
+    assert_eq!(provider.status, ProviderStatus::Active);
+    assert_eq!((provider.staked, provider.unbonding), (0, 0));
+    assert_eq!(provider.endpoint, "https://gpu-host.example.org:7070");
+    let now = ctx.clock().await.unix_timestamp;
+    assert_eq!(
+        (provider.registered_at, provider.last_heartbeat_at),
+        (now, now)
+    );
+
+    // Both vaults are token accounts of the right mint, owned by the provider PDA.
+    for (vault, mint) in [
+        (p.stake_vault, m.stake_mint),
+        (p.payout_vault, m.payment_mint),
+    ] {
+        let account = ctx.account(&vault).await.expect("vault exists");
+        let token = spl_token_interface::state::Account::unpack_from_slice(&account.data).unwrap();
+        assert_eq!(
+            (token.mint, token.owner, token.amount),
+            (mint, p.provider, 0)
+        );
+    }
+    assert_eq!(
+        ctx.anchor_account::<Market>(&m.market)
+            .await
+            .counters
+            .providers,
+        1
+    );
+
+    let ev: ProviderRegistered = out.event();
+    assert_eq!(
+        (ev.provider, ev.authority, ev.spec),
+        (p.provider, p.key(), rtx4090_spec())
+    );
+}
+
+use solana_sdk::program_pack::Pack;
+
+#[tokio::test]
+async fn nonsense_registrations_are_refused() {
+    type Break = fn(&mut gpu_market::RegisterProviderArgs);
+    let cases: [(Break, MarketError); 10] = [
+        (|a| a.spec.gpu_count = 0, MarketError::InvalidGpuCount),
+        (|a| a.spec.gpu_count = 65, MarketError::InvalidGpuCount),
+        (|a| a.spec.vram_gb = 0, MarketError::InvalidVram),
+        (|a| a.spec.cpu_cores = 0, MarketError::InvalidCpuCores),
+        (|a| a.spec.ram_gb = 0, MarketError::InvalidRam),
+        (
+            |a| a.spec.bandwidth_down_mbps = 0,
+            MarketError::InvalidBandwidth,
+        ),
+        (
+            |a| a.spec.bandwidth_up_mbps = 400_001,
+            MarketError::InvalidBandwidth,
+        ),
+        (|a| a.price_per_gpu_hour = 0, MarketError::InvalidPrice),
+        (
+            |a| a.endpoint = "gpu-host.example.org".into(),
+            MarketError::InvalidEndpoint,
+        ),
+        (
+            |a| a.endpoint = "https://".into(),
+            MarketError::InvalidEndpoint,
+        ),
+    ];
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let p = ProviderFixture::wallet(&mut ctx, &m, 0).await;
+    for (break_it, expected) in cases {
+        let mut args = provider_args();
+        break_it(&mut args);
+        let register = ix::register_provider(&m, &p.key(), args);
+        ctx.fails_with(
+            &[register],
+            &[&p.authority],
+            expected,
+            &[m.market, p.provider, p.stake_vault],
+        )
+        .await;
+        assert!(ctx.account(&p.provider).await.is_none());
+    }
+}
+
+#[tokio::test]
+async fn registration_needs_the_market_mints_and_an_open_market() {
+    let mut ctx = TestContext::new().await;
+    let f = MarketFixture::new(&mut ctx).await;
+    let m = f.keys;
+    let p = ProviderFixture::wallet(&mut ctx, &m, 0).await;
+    let watched = [m.market, p.provider, p.stake_vault, p.payout_vault];
+
+    // Stake and payment mints swapped.
+    let placeholder = solana_sdk::pubkey::Pubkey::new_unique();
+    let swapped = ix::register_provider(&m, &p.key(), provider_args());
+    let swapped = ix::replace_account(swapped, &m.stake_mint, &placeholder);
+    let swapped = ix::replace_account(swapped, &m.payment_mint, &m.stake_mint);
+    let swapped = ix::replace_account(swapped, &placeholder, &m.payment_mint);
+    ctx.fails_with(
+        &[swapped],
+        &[&p.authority],
+        Anchor::ConstraintAddress,
+        &watched,
+    )
+    .await;
+
+    // A paused market takes no new providers.
+    ctx.ok(&[ix::pause_market(&m)], &[&f.authority]).await;
+    let register = ix::register_provider(&m, &p.key(), provider_args());
+    ctx.fails_with(
+        &[register.clone()],
+        &[&p.authority],
+        MarketError::MarketPaused,
+        &watched,
+    )
+    .await;
+    ctx.ok(&[ix::unpause_market(&m)], &[&f.authority]).await;
+    ctx.ok(&[register.clone()], &[&p.authority]).await;
+
+    // Registering twice.
+    let err = ctx.fails(&[register], &[&p.authority], &watched).await;
+    assert!(
+        err.logs
+            .iter()
+            .any(|l| l.contains("11111111111111111111111111111111 failed"))
+    );
+}
+
+#[tokio::test]
+async fn a_host_updates_its_offer() {
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let p = ProviderFixture::registered(&mut ctx, &m, 0).await;
+
+    let mut spec = rtx4090_spec();
+    spec.gpu_model = GpuModel::H100;
+    spec.vram_gb = 80;
+    spec.region = Region::NorthAmerica;
+    let args = UpdateProviderArgs {
+        spec: Some(spec),
+        price_per_gpu_hour: Some(2_500_000),
+        endpoint: Some("https://h100.example.org".into()),
+        accepting_jobs: Some(false),
+    };
+    let out = ctx
+        .ok(&[ix::update_provider(&m, &p.key(), args)], &[&p.authority])
+        .await;
+    let provider: Provider = ctx.anchor_account(&p.provider).await;
+    assert_eq!(provider.spec, spec);
+    assert_eq!(provider.price_per_gpu_hour, 2_500_000);
+    assert_eq!(provider.endpoint, "https://h100.example.org");
+    assert_eq!(provider.status, ProviderStatus::Inactive);
+    let ev: ProviderUpdated = out.event();
+    assert_eq!(
+        (ev.status, ev.price_per_gpu_hour),
+        (ProviderStatus::Inactive, 2_500_000)
+    );
+
+    // Only the price: everything else stays.
+    let args = UpdateProviderArgs {
+        price_per_gpu_hour: Some(2_000_000),
+        ..Default::default()
+    };
+    ctx.ok(&[ix::update_provider(&m, &p.key(), args)], &[&p.authority])
+        .await;
+    let provider: Provider = ctx.anchor_account(&p.provider).await;
+    assert_eq!(
+        (provider.spec, provider.price_per_gpu_hour),
+        (spec, 2_000_000)
+    );
+    assert_eq!(provider.status, ProviderStatus::Inactive);
+}
+
+#[tokio::test]
+async fn bad_updates_are_refused() {
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let p = ProviderFixture::registered(&mut ctx, &m, 0).await;
+    let watched = [p.provider];
+    let update = |args| ix::update_provider(&m, &p.key(), args);
+
+    ctx.fails_with(
+        &[update(UpdateProviderArgs::default())],
+        &[&p.authority],
+        MarketError::NothingToUpdate,
+        &watched,
+    )
+    .await;
+    let zero_price = UpdateProviderArgs {
+        price_per_gpu_hour: Some(0),
+        ..Default::default()
+    };
+    ctx.fails_with(
+        &[update(zero_price)],
+        &[&p.authority],
+        MarketError::InvalidPrice,
+        &watched,
+    )
+    .await;
+    let bad_endpoint = UpdateProviderArgs {
+        endpoint: Some("https://a b".into()),
+        ..Default::default()
+    };
+    ctx.fails_with(
+        &[update(bad_endpoint)],
+        &[&p.authority],
+        MarketError::InvalidEndpoint,
+        &watched,
+    )
+    .await;
+    let mut spec = rtx4090_spec();
+    spec.vram_gb = 0;
+    let bad_spec = UpdateProviderArgs {
+        spec: Some(spec),
+        ..Default::default()
+    };
+    ctx.fails_with(
+        &[update(bad_spec)],
+        &[&p.authority],
+        MarketError::InvalidVram,
+        &watched,
+    )
+    .await;
+
+    // GPUs held by running jobs cannot be un-advertised.
+    let mut provider: Provider = ctx.anchor_account(&p.provider).await;
+    provider.gpus_in_use = 2;
+    provider.active_jobs = 1;
+    ctx.set_anchor_account(&p.provider, &provider).await;
+    let mut spec = rtx4090_spec();
+    spec.gpu_count = 1;
+    let shrink = UpdateProviderArgs {
+        spec: Some(spec),
+        ..Default::default()
+    };
+    ctx.fails_with(
+        &[update(shrink)],
+        &[&p.authority],
+        MarketError::ProviderBusy,
+        &watched,
+    )
+    .await;
+
+    // A jailed provider cannot put itself back to work.
+    provider.status = ProviderStatus::Jailed;
+    ctx.set_anchor_account(&p.provider, &provider).await;
+    let reactivate = UpdateProviderArgs {
+        accepting_jobs: Some(true),
+        ..Default::default()
+    };
+    ctx.fails_with(
+        &[update(reactivate)],
+        &[&p.authority],
+        MarketError::ProviderJailed,
+        &watched,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn nobody_else_can_touch_a_provider() {
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let victim = ProviderFixture::registered(&mut ctx, &m, 0).await;
+    let attacker = ProviderFixture::registered(&mut ctx, &m, 0).await;
+    let watched = [victim.provider, attacker.provider];
+    let price = UpdateProviderArgs {
+        price_per_gpu_hour: Some(1),
+        ..Default::default()
+    };
+
+    // The attacker signs, naming the victim's provider account: its address is not the attacker's PDA.
+    let forged = ix::replace_account(
+        ix::update_provider(&m, &attacker.key(), price.clone()),
+        &attacker.provider,
+        &victim.provider,
+    );
+    ctx.fails_with(
+        &[forged],
+        &[&attacker.authority],
+        Anchor::ConstraintSeeds,
+        &watched,
+    )
+    .await;
+
+    let forged = ix::replace_account(
+        ix::heartbeat(&m, &attacker.key()),
+        &attacker.provider,
+        &victim.provider,
+    );
+    ctx.fails_with(
+        &[forged],
+        &[&attacker.authority],
+        Anchor::ConstraintSeeds,
+        &watched,
+    )
+    .await;
+
+    // The victim's key present but not signing.
+    let unsigned = ix::strip_signer(ix::update_provider(&m, &victim.key(), price), &victim.key());
+    ctx.fails_with(&[unsigned], &[], Anchor::AccountNotSigner, &watched)
+        .await;
+}
+
+#[tokio::test]
+async fn heartbeats_record_liveness() {
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let p = ProviderFixture::registered(&mut ctx, &m, 0).await;
+    let registered_at = ctx.clock().await.unix_timestamp;
+
+    ctx.advance_time(60).await;
+    let out = ctx
+        .ok(&[ix::heartbeat(&m, &p.key())], &[&p.authority])
+        .await;
+    let ev: ProviderHeartbeat = out.event();
+    assert_eq!(ev.previous_heartbeat_at, registered_at);
+    assert_eq!(ev.timestamp, registered_at + 60);
+
+    // The same heartbeat transaction again, a minute later, is a new heartbeat.
+    ctx.advance_time(60).await;
+    let out = ctx
+        .ok(&[ix::heartbeat(&m, &p.key())], &[&p.authority])
+        .await;
+    let ev: ProviderHeartbeat = out.event();
+    assert_eq!(
+        (ev.previous_heartbeat_at, ev.timestamp),
+        (registered_at + 60, registered_at + 120)
+    );
+    let provider: Provider = ctx.anchor_account(&p.provider).await;
+    assert_eq!(provider.last_heartbeat_at, registered_at + 120);
+}
+
+#[tokio::test]
+async fn a_host_leaves_with_everything_it_is_owed() {
+    let mut ctx = TestContext::new().await;
+    let f = MarketFixture::new(&mut ctx).await;
+    let m = f.keys;
+    let p = ProviderFixture::staked(&mut ctx, &m, 300, 200).await;
+    let close = ix::close_provider(&m, &p.key(), &p.stake_account, &p.payment_account);
+    let watched = [
+        m.market,
+        p.provider,
+        p.stake_vault,
+        p.payout_vault,
+        p.stake_account,
+    ];
+
+    // Still staked.
+    ctx.fails_with(
+        &[close.clone()],
+        &[&p.authority],
+        MarketError::StakeRemaining,
+        &watched,
+    )
+    .await;
+    // Unbonding is still stake.
+    ctx.ok(
+        &[ix::request_unstake(&m, &p.key(), 200 * ONE_STAKE)],
+        &[&p.authority],
+    )
+    .await;
+    ctx.fails_with(
+        &[close.clone()],
+        &[&p.authority],
+        MarketError::StakeRemaining,
+        &watched,
+    )
+    .await;
+    ctx.advance_time(i64::from(default_params().unbonding_period_secs))
+        .await;
+    ctx.ok(
+        &[ix::withdraw_unstaked(&m, &p.key(), &p.stake_account)],
+        &[&p.authority],
+    )
+    .await;
+
+    // Busy with a job.
+    let mut provider: Provider = ctx.anchor_account(&p.provider).await;
+    provider.active_jobs = 1;
+    ctx.set_anchor_account(&p.provider, &provider).await;
+    ctx.fails_with(
+        &[close.clone()],
+        &[&p.authority],
+        MarketError::ProviderBusy,
+        &watched,
+    )
+    .await;
+    provider.active_jobs = 0;
+    ctx.set_anchor_account(&p.provider, &provider).await;
+
+    // Unclaimed earnings, and tokens someone sent to the stake vault, go to the owner.
+    ctx.mint_to(
+        &m.payment_token_program,
+        &m.payment_mint,
+        &p.payout_vault,
+        1_234_567,
+    )
+    .await;
+    ctx.mint_to(&m.stake_token_program, &m.stake_mint, &p.stake_vault, 42)
+        .await;
+    let rent: u64 = {
+        let mut total = 0;
+        for key in [p.provider, p.stake_vault, p.payout_vault] {
+            total += ctx.lamports(&key).await;
+        }
+        total
+    };
+    let wallet_lamports = ctx.lamports(&p.key()).await;
+
+    let out = ctx.ok(&[close], &[&p.authority]).await;
+    assert_eq!(out.event::<ProviderClosed>().provider, p.provider);
+    for key in [p.provider, p.stake_vault, p.payout_vault] {
+        assert!(ctx.account(&key).await.is_none(), "{key} should be closed");
+    }
+    assert_eq!(ctx.token_balance(&p.payment_account).await, 1_234_567);
+    assert_eq!(
+        ctx.token_balance(&p.stake_account).await,
+        300 * ONE_STAKE + 42
+    );
+    assert_eq!(ctx.lamports(&p.key()).await, wallet_lamports + rent);
+    assert_eq!(
+        ctx.anchor_account::<Market>(&m.market)
+            .await
+            .counters
+            .providers,
+        0
+    );
+
+    // Once gone, the wallet may register again from scratch.
+    ctx.ok(
+        &[ix::register_provider(&m, &p.key(), provider_args())],
+        &[&p.authority],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_jailed_provider_cannot_leave() {
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let p = ProviderFixture::registered(&mut ctx, &m, 0).await;
+    let mut provider: Provider = ctx.anchor_account(&p.provider).await;
+    provider.status = ProviderStatus::Jailed;
+    ctx.set_anchor_account(&p.provider, &provider).await;
+    let close = ix::close_provider(&m, &p.key(), &p.stake_account, &p.payment_account);
+    ctx.fails_with(
+        &[close],
+        &[&p.authority],
+        MarketError::ProviderJailed,
+        &[p.provider, m.market],
+    )
+    .await;
+}

@@ -1,0 +1,382 @@
+//! Provider stake: bonding, unbonding with the market's period, cancelling and withdrawing.
+
+use anchor_lang::error::ErrorCode as Anchor;
+use gpu_market::{
+    error::MarketError,
+    events::{Staked, UnstakeCancelled, UnstakeRequested, UnstakeWithdrawn},
+    state::{Market, Provider},
+};
+use gpu_market_tests::{TestContext, fixtures::*, ix};
+
+#[tokio::test]
+async fn stake_moves_tokens_into_the_vault() {
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let p = ProviderFixture::registered(&mut ctx, &m, 1_000).await;
+
+    let out = ctx
+        .ok(
+            &[ix::stake(&m, &p.key(), &p.stake_account, 250 * ONE_STAKE)],
+            &[&p.authority],
+        )
+        .await;
+    ctx.ok(
+        &[ix::stake(&m, &p.key(), &p.stake_account, 50 * ONE_STAKE)],
+        &[&p.authority],
+    )
+    .await;
+
+    assert_eq!(ctx.token_balance(&p.stake_vault).await, 300 * ONE_STAKE);
+    assert_eq!(ctx.token_balance(&p.stake_account).await, 700 * ONE_STAKE);
+    assert_eq!(
+        ctx.anchor_account::<Provider>(&p.provider).await.staked,
+        300 * ONE_STAKE
+    );
+    assert_eq!(
+        ctx.anchor_account::<Market>(&m.market)
+            .await
+            .counters
+            .total_stake,
+        300 * ONE_STAKE
+    );
+    let ev: Staked = out.event();
+    assert_eq!(
+        (ev.amount, ev.staked, ev.market_total_stake),
+        (250 * ONE_STAKE, 250 * ONE_STAKE, 250 * ONE_STAKE)
+    );
+}
+
+#[tokio::test]
+async fn bad_stakes_are_refused() {
+    let mut ctx = TestContext::new().await;
+    let f = MarketFixture::new(&mut ctx).await;
+    let m = f.keys;
+    let p = ProviderFixture::registered(&mut ctx, &m, 100).await;
+    let other = ProviderFixture::registered(&mut ctx, &m, 100).await;
+    let watched = [
+        m.market,
+        p.provider,
+        p.stake_vault,
+        p.stake_account,
+        other.stake_account,
+    ];
+
+    let zero = ix::stake(&m, &p.key(), &p.stake_account, 0);
+    ctx.fails_with(&[zero], &[&p.authority], MarketError::ZeroAmount, &watched)
+        .await;
+
+    // More than the wallet holds: the token program refuses (insufficient funds, its error 1).
+    let too_much = ix::stake(&m, &p.key(), &p.stake_account, 101 * ONE_STAKE);
+    ctx.fails_with(&[too_much], &[&p.authority], 1u32, &watched)
+        .await;
+
+    // Paying with someone else's tokens.
+    let theft = ix::stake(&m, &p.key(), &other.stake_account, ONE_STAKE);
+    ctx.fails_with(
+        &[theft],
+        &[&p.authority],
+        Anchor::ConstraintTokenOwner,
+        &watched,
+    )
+    .await;
+
+    // Into someone else's vault.
+    let wrong_vault = ix::replace_account(
+        ix::stake(&m, &p.key(), &p.stake_account, ONE_STAKE),
+        &p.stake_vault,
+        &other.stake_vault,
+    );
+    ctx.fails_with(
+        &[wrong_vault],
+        &[&p.authority],
+        Anchor::ConstraintSeeds,
+        &watched,
+    )
+    .await;
+
+    // Paying with payment tokens.
+    let wrong_mint = ix::stake(&m, &p.key(), &p.payment_account, ONE_STAKE);
+    ctx.fails_with(
+        &[wrong_mint],
+        &[&p.authority],
+        Anchor::ConstraintTokenMint,
+        &watched,
+    )
+    .await;
+
+    // A paused market takes no new stake.
+    ctx.ok(&[ix::pause_market(&m)], &[&f.authority]).await;
+    let paused = ix::stake(&m, &p.key(), &p.stake_account, ONE_STAKE);
+    ctx.fails_with(
+        &[paused],
+        &[&p.authority],
+        MarketError::MarketPaused,
+        &watched,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn unstaking_waits_out_the_unbonding_period() {
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let p = ProviderFixture::staked(&mut ctx, &m, 500, 500).await;
+    let period = i64::from(default_params().unbonding_period_secs);
+    let start = ctx.clock().await.unix_timestamp;
+
+    let out = ctx
+        .ok(
+            &[ix::request_unstake(&m, &p.key(), 200 * ONE_STAKE)],
+            &[&p.authority],
+        )
+        .await;
+    let ev: UnstakeRequested = out.event();
+    assert_eq!(
+        (ev.staked, ev.unbonding, ev.unlock_at),
+        (300 * ONE_STAKE, 200 * ONE_STAKE, start + period)
+    );
+    // Nothing left the vault yet.
+    assert_eq!(ctx.token_balance(&p.stake_vault).await, 500 * ONE_STAKE);
+
+    let withdraw = ix::withdraw_unstaked(&m, &p.key(), &p.stake_account);
+    let watched = [m.market, p.provider, p.stake_vault, p.stake_account];
+    ctx.advance_time(period - 1).await;
+    ctx.fails_with(
+        &[withdraw.clone()],
+        &[&p.authority],
+        MarketError::UnbondingNotFinished,
+        &watched,
+    )
+    .await;
+
+    ctx.advance_time(1).await;
+    let out = ctx.ok(&[withdraw.clone()], &[&p.authority]).await;
+    let ev: UnstakeWithdrawn = out.event();
+    assert_eq!(
+        (ev.amount, ev.staked, ev.market_total_stake),
+        (200 * ONE_STAKE, 300 * ONE_STAKE, 300 * ONE_STAKE)
+    );
+    assert_eq!(ctx.token_balance(&p.stake_vault).await, 300 * ONE_STAKE);
+    assert_eq!(ctx.token_balance(&p.stake_account).await, 200 * ONE_STAKE);
+    let provider: Provider = ctx.anchor_account(&p.provider).await;
+    assert_eq!(
+        (
+            provider.staked,
+            provider.unbonding,
+            provider.unbonding_unlock_at
+        ),
+        (300 * ONE_STAKE, 0, 0)
+    );
+
+    // Withdrawing again finds nothing pending.
+    ctx.fails_with(
+        &[withdraw],
+        &[&p.authority],
+        MarketError::NoPendingUnstake,
+        &watched,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_second_request_restarts_the_clock_for_the_whole_amount() {
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let p = ProviderFixture::staked(&mut ctx, &m, 500, 500).await;
+    let period = i64::from(default_params().unbonding_period_secs);
+
+    ctx.ok(
+        &[ix::request_unstake(&m, &p.key(), 100 * ONE_STAKE)],
+        &[&p.authority],
+    )
+    .await;
+    ctx.advance_time(period / 2).await;
+    let out = ctx
+        .ok(
+            &[ix::request_unstake(&m, &p.key(), 100 * ONE_STAKE)],
+            &[&p.authority],
+        )
+        .await;
+    let ev: UnstakeRequested = out.event();
+    assert_eq!(ev.unbonding, 200 * ONE_STAKE);
+    assert_eq!(ev.unlock_at, ctx.clock().await.unix_timestamp + period);
+
+    ctx.advance_time(period / 2 + 1).await;
+    let withdraw = ix::withdraw_unstaked(&m, &p.key(), &p.stake_account);
+    ctx.fails_with(
+        &[withdraw],
+        &[&p.authority],
+        MarketError::UnbondingNotFinished,
+        &[p.stake_vault],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn cancelling_puts_unbonding_stake_back_to_work() {
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let p = ProviderFixture::staked(&mut ctx, &m, 500, 500).await;
+
+    ctx.fails_with(
+        &[ix::cancel_unstake(&m, &p.key())],
+        &[&p.authority],
+        MarketError::NoPendingUnstake,
+        &[p.provider],
+    )
+    .await;
+    ctx.ok(
+        &[ix::request_unstake(&m, &p.key(), 150 * ONE_STAKE)],
+        &[&p.authority],
+    )
+    .await;
+    let out = ctx
+        .ok(&[ix::cancel_unstake(&m, &p.key())], &[&p.authority])
+        .await;
+    let ev: UnstakeCancelled = out.event();
+    assert_eq!((ev.amount, ev.staked), (150 * ONE_STAKE, 500 * ONE_STAKE));
+    let provider: Provider = ctx.anchor_account(&p.provider).await;
+    assert_eq!(
+        (
+            provider.staked,
+            provider.unbonding,
+            provider.unbonding_unlock_at
+        ),
+        (500 * ONE_STAKE, 0, 0)
+    );
+}
+
+#[tokio::test]
+async fn bad_unstake_requests_are_refused() {
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let p = ProviderFixture::staked(&mut ctx, &m, 500, 500).await;
+    let watched = [p.provider, p.stake_vault];
+
+    ctx.fails_with(
+        &[ix::request_unstake(&m, &p.key(), 0)],
+        &[&p.authority],
+        MarketError::ZeroAmount,
+        &watched,
+    )
+    .await;
+    let too_much = ix::request_unstake(&m, &p.key(), 500 * ONE_STAKE + 1);
+    ctx.fails_with(
+        &[too_much],
+        &[&p.authority],
+        MarketError::InsufficientStake,
+        &watched,
+    )
+    .await;
+    let overflow = ix::request_unstake(&m, &p.key(), u64::MAX);
+    ctx.fails_with(
+        &[overflow],
+        &[&p.authority],
+        MarketError::InsufficientStake,
+        &watched,
+    )
+    .await;
+
+    // With a job running, the provider must keep min_stake_per_gpu × its GPUs (100 × 2 tokens).
+    let mut provider: Provider = ctx.anchor_account(&p.provider).await;
+    provider.active_jobs = 1;
+    provider.gpus_in_use = 2;
+    ctx.set_anchor_account(&p.provider, &provider).await;
+    let below = ix::request_unstake(&m, &p.key(), 300 * ONE_STAKE + 1);
+    ctx.fails_with(
+        &[below],
+        &[&p.authority],
+        MarketError::StakeBelowMinimum,
+        &watched,
+    )
+    .await;
+    ctx.ok(
+        &[ix::request_unstake(&m, &p.key(), 300 * ONE_STAKE)],
+        &[&p.authority],
+    )
+    .await;
+
+    // An open dispute holds the stake as well.
+    provider = ctx.anchor_account(&p.provider).await;
+    provider.active_jobs = 0;
+    provider.open_disputes = 1;
+    ctx.set_anchor_account(&p.provider, &provider).await;
+    let more = ix::request_unstake(&m, &p.key(), 1);
+    ctx.fails_with(
+        &[more],
+        &[&p.authority],
+        MarketError::StakeBelowMinimum,
+        &watched,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn leaving_works_while_the_market_is_paused() {
+    let mut ctx = TestContext::new().await;
+    let f = MarketFixture::new(&mut ctx).await;
+    let m = f.keys;
+    let p = ProviderFixture::staked(&mut ctx, &m, 500, 500).await;
+    ctx.ok(&[ix::pause_market(&m)], &[&f.authority]).await;
+
+    ctx.ok(
+        &[ix::request_unstake(&m, &p.key(), 500 * ONE_STAKE)],
+        &[&p.authority],
+    )
+    .await;
+    ctx.advance_time(i64::from(default_params().unbonding_period_secs))
+        .await;
+    ctx.ok(
+        &[ix::withdraw_unstaked(&m, &p.key(), &p.stake_account)],
+        &[&p.authority],
+    )
+    .await;
+    ctx.ok(&[ix::heartbeat(&m, &p.key())], &[&p.authority])
+        .await;
+    let close = ix::close_provider(&m, &p.key(), &p.stake_account, &p.payment_account);
+    ctx.ok(&[close], &[&p.authority]).await;
+    assert_eq!(ctx.token_balance(&p.stake_account).await, 500 * ONE_STAKE);
+}
+
+#[tokio::test]
+async fn only_the_owner_moves_a_providers_stake() {
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let victim = ProviderFixture::staked(&mut ctx, &m, 500, 500).await;
+    let thief = ProviderFixture::registered(&mut ctx, &m, 0).await;
+    ctx.ok(
+        &[ix::request_unstake(&m, &victim.key(), 500 * ONE_STAKE)],
+        &[&victim.authority],
+    )
+    .await;
+    ctx.advance_time(i64::from(default_params().unbonding_period_secs))
+        .await;
+    let watched = [victim.provider, victim.stake_vault, thief.stake_account];
+
+    // The thief names the victim's provider and vault, paying out to itself.
+    let forged = ix::withdraw_unstaked(&m, &thief.key(), &thief.stake_account);
+    let forged = ix::replace_account(forged, &thief.provider, &victim.provider);
+    let forged = ix::replace_account(forged, &thief.stake_vault, &victim.stake_vault);
+    ctx.fails_with(
+        &[forged],
+        &[&thief.authority],
+        Anchor::ConstraintSeeds,
+        &watched,
+    )
+    .await;
+
+    // The victim's key present but not signing.
+    let unsigned = ix::strip_signer(
+        ix::withdraw_unstaked(&m, &victim.key(), &thief.stake_account),
+        &victim.key(),
+    );
+    ctx.fails_with(&[unsigned], &[], Anchor::AccountNotSigner, &watched)
+        .await;
+
+    let unsigned = ix::strip_signer(ix::cancel_unstake(&m, &victim.key()), &victim.key());
+    ctx.fails_with(&[unsigned], &[], Anchor::AccountNotSigner, &watched)
+        .await;
+    let unsigned = ix::strip_signer(ix::request_unstake(&m, &victim.key(), 1), &victim.key());
+    ctx.fails_with(&[unsigned], &[], Anchor::AccountNotSigner, &watched)
+        .await;
+}
