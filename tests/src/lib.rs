@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod fixtures;
+pub mod idl;
 pub mod ix;
 
 pub use context::{Outcome, TestContext, TxError};

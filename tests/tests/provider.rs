@@ -8,7 +8,7 @@ use gpu_market::{
     state::{Market, Provider, ProviderStatus},
 };
 use gpu_market_tests::{TestContext, fixtures::*, ix};
-use solana_sdk::signer::Signer;
+use solana_sdk::program_pack::Pack;
 
 #[tokio::test]
 async fn a_host_registers_with_its_hardware_and_gets_two_vaults() {
@@ -63,8 +63,6 @@ async fn a_host_registers_with_its_hardware_and_gets_two_vaults() {
         (p.provider, p.key(), rtx4090_spec())
     );
 }
-
-use solana_sdk::program_pack::Pack;
 
 #[tokio::test]
 async fn nonsense_registrations_are_refused() {
@@ -137,14 +135,15 @@ async fn registration_needs_the_market_mints_and_an_open_market() {
     ctx.ok(&[ix::pause_market(&m)], &[&f.authority]).await;
     let register = ix::register_provider(&m, &p.key(), provider_args());
     ctx.fails_with(
-        &[register.clone()],
+        std::slice::from_ref(&register),
         &[&p.authority],
         MarketError::MarketPaused,
         &watched,
     )
     .await;
     ctx.ok(&[ix::unpause_market(&m)], &[&f.authority]).await;
-    ctx.ok(&[register.clone()], &[&p.authority]).await;
+    ctx.ok(std::slice::from_ref(&register), &[&p.authority])
+        .await;
 
     // Registering twice.
     let err = ctx.fails(&[register], &[&p.authority], &watched).await;
@@ -377,7 +376,7 @@ async fn a_host_leaves_with_everything_it_is_owed() {
 
     // Still staked.
     ctx.fails_with(
-        &[close.clone()],
+        std::slice::from_ref(&close),
         &[&p.authority],
         MarketError::StakeRemaining,
         &watched,
@@ -390,7 +389,7 @@ async fn a_host_leaves_with_everything_it_is_owed() {
     )
     .await;
     ctx.fails_with(
-        &[close.clone()],
+        std::slice::from_ref(&close),
         &[&p.authority],
         MarketError::StakeRemaining,
         &watched,
@@ -409,7 +408,7 @@ async fn a_host_leaves_with_everything_it_is_owed() {
     provider.active_jobs = 1;
     ctx.set_anchor_account(&p.provider, &provider).await;
     ctx.fails_with(
-        &[close.clone()],
+        std::slice::from_ref(&close),
         &[&p.authority],
         MarketError::ProviderBusy,
         &watched,
@@ -480,4 +479,98 @@ async fn a_jailed_provider_cannot_leave() {
         &[p.provider, m.market],
     )
     .await;
+}
+
+#[tokio::test]
+async fn account_sizes_match_the_declared_space() {
+    let mut ctx = TestContext::new().await;
+    let f = MarketFixture::new(&mut ctx).await;
+    let p = ProviderFixture::registered(&mut ctx, &f.keys, 0).await;
+    let market = ctx.account(&f.keys.market).await.unwrap();
+    assert_eq!(
+        market.data.len(),
+        8 + <Market as anchor_lang::Space>::INIT_SPACE
+    );
+    let provider = ctx.account(&p.provider).await.unwrap();
+    assert_eq!(
+        provider.data.len(),
+        8 + <Provider as anchor_lang::Space>::INIT_SPACE
+    );
+    // Rent-exempt, as the runtime requires of every new account.
+    assert_eq!(
+        provider.lamports,
+        ctx.rent_exempt_minimum(provider.data.len()).await
+    );
+}
+
+#[tokio::test]
+async fn a_fake_token_program_is_refused() {
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let p = ProviderFixture::wallet(&mut ctx, &m, 0).await;
+    let fake = solana_sdk::pubkey::Pubkey::new_unique();
+    let register = ix::register_provider(&m, &p.key(), provider_args());
+    let forged = ix::replace_account(register, &m.stake_token_program, &fake);
+    // Both token-program slots named the same program; the first checked one reports.
+    ctx.fails(
+        &[forged],
+        &[&p.authority],
+        &[m.market, p.provider, p.stake_vault],
+    )
+    .await;
+    assert!(ctx.account(&p.provider).await.is_none());
+}
+
+#[tokio::test]
+async fn nobody_else_can_close_or_heartbeat_a_provider() {
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let victim = ProviderFixture::registered(&mut ctx, &m, 0).await;
+    let thief = ProviderFixture::registered(&mut ctx, &m, 0).await;
+    ctx.mint_to(
+        &m.payment_token_program,
+        &m.payment_mint,
+        &victim.payout_vault,
+        5_000_000,
+    )
+    .await;
+    let watched = [
+        victim.provider,
+        victim.payout_vault,
+        victim.stake_vault,
+        thief.payment_account,
+    ];
+
+    let forged = ix::close_provider(
+        &m,
+        &thief.key(),
+        &thief.stake_account,
+        &thief.payment_account,
+    );
+    let forged = ix::replace_account(forged, &thief.provider, &victim.provider);
+    let forged = ix::replace_account(forged, &thief.payout_vault, &victim.payout_vault);
+    let forged = ix::replace_account(forged, &thief.stake_vault, &victim.stake_vault);
+    ctx.fails_with(
+        &[forged],
+        &[&thief.authority],
+        Anchor::ConstraintSeeds,
+        &watched,
+    )
+    .await;
+
+    let unsigned = ix::strip_signer(
+        ix::close_provider(
+            &m,
+            &victim.key(),
+            &thief.stake_account,
+            &thief.payment_account,
+        ),
+        &victim.key(),
+    );
+    ctx.fails_with(&[unsigned], &[], Anchor::AccountNotSigner, &watched)
+        .await;
+
+    let unsigned = ix::strip_signer(ix::heartbeat(&m, &victim.key()), &victim.key());
+    ctx.fails_with(&[unsigned], &[], Anchor::AccountNotSigner, &watched)
+        .await;
 }

@@ -142,7 +142,7 @@ async fn unstaking_waits_out_the_unbonding_period() {
     let watched = [m.market, p.provider, p.stake_vault, p.stake_account];
     ctx.advance_time(period - 1).await;
     ctx.fails_with(
-        &[withdraw.clone()],
+        std::slice::from_ref(&withdraw),
         &[&p.authority],
         MarketError::UnbondingNotFinished,
         &watched,
@@ -150,7 +150,9 @@ async fn unstaking_waits_out_the_unbonding_period() {
     .await;
 
     ctx.advance_time(1).await;
-    let out = ctx.ok(&[withdraw.clone()], &[&p.authority]).await;
+    let out = ctx
+        .ok(std::slice::from_ref(&withdraw), &[&p.authority])
+        .await;
     let ev: UnstakeWithdrawn = out.event();
     assert_eq!(
         (ev.amount, ev.staked, ev.market_total_stake),

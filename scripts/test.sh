@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The project's test command (the README's and CI's): every crate's unit tests, the program-test
+# scenarios, the IDL staleness check and the examples' build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo test --workspace --all-targets
