@@ -10,6 +10,8 @@ pub enum MarketError {
     UnexpectedRemainingAccounts,
     #[msg("Amount must be greater than zero")]
     ZeroAmount,
+    #[msg("An account invariant would be violated (a program bug; nothing was changed)")]
+    InvariantViolated,
 
     // --- market ---
     #[msg("The market is paused: no new providers, stakes or jobs until it is unpaused")]
@@ -32,8 +34,6 @@ pub enum MarketError {
     InvalidSampleCount,
     #[msg("Mint is not supported: Token-2022 mints may only carry metadata extensions")]
     UnsupportedMint,
-    #[msg("The payment mint and the stake mint must differ")]
-    SameMintForPaymentAndStake,
 
     // --- provider ---
     #[msg("GPU count must be between 1 and the maximum")]
@@ -56,8 +56,6 @@ pub enum MarketError {
     ProviderBusy,
     #[msg("Provider still holds stake; unstake and withdraw it first")]
     StakeRemaining,
-    #[msg("Provider has unclaimed payouts; claim them first")]
-    PayoutUnclaimed,
     #[msg("Nothing to update")]
     NothingToUpdate,
 

@@ -68,8 +68,18 @@ impl Provider {
         min_stake_per_gpu.safe_mul(u64::from(self.spec.gpu_count))
     }
 
-    pub fn total_stake(&self) -> Result<u64> {
-        self.staked.safe_add(self.unbonding)
+    /// Holds after every instruction that changes a provider; a violation is a program bug, and
+    /// failing the transaction is better than persisting it.
+    pub fn invariant(&self) -> Result<()> {
+        require!(
+            (self.unbonding == 0) == (self.unbonding_unlock_at == 0),
+            MarketError::InvariantViolated
+        );
+        require!(
+            self.gpus_in_use <= self.spec.gpu_count,
+            MarketError::InvariantViolated
+        );
+        Ok(())
     }
 
     pub fn require_not_jailed(&self) -> Result<()> {

@@ -39,6 +39,8 @@ impl CancelUnstake<'_> {
         provider.unbonding = 0;
         provider.unbonding_unlock_at = 0;
 
+        provider.invariant()?;
+
         let event = UnstakeCancelled {
             market: provider.market,
             provider: provider.key(),

@@ -55,6 +55,8 @@ impl RequestUnstake<'_> {
         provider.unbonding = provider.unbonding.safe_add(amount)?;
         provider.unbonding_unlock_at = timestamp.safe_add(unbonding_period)?;
 
+        provider.invariant()?;
+
         let event = UnstakeRequested {
             market: provider.market,
             provider: provider.key(),

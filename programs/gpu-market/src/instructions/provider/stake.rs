@@ -55,6 +55,7 @@ impl Stake<'_> {
 
         let accounts = &mut *ctx.accounts;
         accounts.provider.staked = accounts.provider.staked.safe_add(amount)?;
+        accounts.provider.invariant()?;
         let counters = &mut accounts.market.counters;
         counters.total_stake = counters.total_stake.safe_add(amount)?;
 

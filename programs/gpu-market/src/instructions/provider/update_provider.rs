@@ -90,6 +90,8 @@ impl UpdateProvider<'_> {
             };
         }
 
+        provider.invariant()?;
+
         let event = ProviderUpdated {
             market: provider.market,
             provider: provider.key(),

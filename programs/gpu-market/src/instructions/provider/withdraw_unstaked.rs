@@ -67,6 +67,7 @@ impl WithdrawUnstaked<'_> {
         let amount = accounts.provider.unbonding;
         accounts.provider.unbonding = 0;
         accounts.provider.unbonding_unlock_at = 0;
+        accounts.provider.invariant()?;
         let counters = &mut accounts.market.counters;
         counters.total_stake = counters.total_stake.safe_sub(amount)?;
 
