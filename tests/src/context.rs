@@ -248,9 +248,15 @@ impl TestContext {
         T::try_deserialize(&mut account.data.as_slice()).expect("account decodes")
     }
 
-    /// Overwrites an Anchor account's data in place. Only for putting an account into a state that
-    /// instructions of a later milestone would reach (say, a provider with a running job).
-    pub async fn set_anchor_account<T: AccountSerialize>(&mut self, key: &Pubkey, value: &T) {
+    /// Edits an Anchor account in place. Only for putting an account into a state that instructions
+    /// of a later milestone would reach (say, a provider with a running job).
+    pub async fn edit_anchor_account<T: AccountDeserialize + AccountSerialize>(
+        &mut self,
+        key: &Pubkey,
+        edit: impl FnOnce(&mut T),
+    ) {
+        let mut value: T = self.anchor_account(key).await;
+        edit(&mut value);
         let mut account = self.account(key).await.expect("account exists");
         let mut data = Vec::with_capacity(account.data.len());
         value.try_serialize(&mut data).expect("serialize");

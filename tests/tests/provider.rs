@@ -251,10 +251,11 @@ async fn bad_updates_are_refused() {
     .await;
 
     // GPUs held by running jobs cannot be un-advertised.
-    let mut provider: Provider = ctx.anchor_account(&p.provider).await;
-    provider.gpus_in_use = 2;
-    provider.active_jobs = 1;
-    ctx.set_anchor_account(&p.provider, &provider).await;
+    ctx.edit_anchor_account(&p.provider, |provider: &mut Provider| {
+        provider.gpus_in_use = 2;
+        provider.active_jobs = 1;
+    })
+    .await;
     let mut spec = rtx4090_spec();
     spec.gpu_count = 1;
     let shrink = UpdateProviderArgs {
@@ -270,8 +271,10 @@ async fn bad_updates_are_refused() {
     .await;
 
     // A jailed provider cannot put itself back to work.
-    provider.status = ProviderStatus::Jailed;
-    ctx.set_anchor_account(&p.provider, &provider).await;
+    ctx.edit_anchor_account(&p.provider, |provider: &mut Provider| {
+        provider.status = ProviderStatus::Jailed;
+    })
+    .await;
     let reactivate = UpdateProviderArgs {
         accepting_jobs: Some(true),
         ..Default::default()
@@ -404,9 +407,10 @@ async fn a_host_leaves_with_everything_it_is_owed() {
     .await;
 
     // Busy with a job.
-    let mut provider: Provider = ctx.anchor_account(&p.provider).await;
-    provider.active_jobs = 1;
-    ctx.set_anchor_account(&p.provider, &provider).await;
+    ctx.edit_anchor_account(&p.provider, |provider: &mut Provider| {
+        provider.active_jobs = 1;
+    })
+    .await;
     ctx.fails_with(
         std::slice::from_ref(&close),
         &[&p.authority],
@@ -414,8 +418,10 @@ async fn a_host_leaves_with_everything_it_is_owed() {
         &watched,
     )
     .await;
-    provider.active_jobs = 0;
-    ctx.set_anchor_account(&p.provider, &provider).await;
+    ctx.edit_anchor_account(&p.provider, |provider: &mut Provider| {
+        provider.active_jobs = 0;
+    })
+    .await;
 
     // Unclaimed earnings, and tokens someone sent to the stake vault, go to the owner.
     ctx.mint_to(
@@ -468,9 +474,10 @@ async fn a_jailed_provider_cannot_leave() {
     let mut ctx = TestContext::new().await;
     let m = MarketFixture::new(&mut ctx).await.keys;
     let p = ProviderFixture::registered(&mut ctx, &m, 0).await;
-    let mut provider: Provider = ctx.anchor_account(&p.provider).await;
-    provider.status = ProviderStatus::Jailed;
-    ctx.set_anchor_account(&p.provider, &provider).await;
+    ctx.edit_anchor_account(&p.provider, |provider: &mut Provider| {
+        provider.status = ProviderStatus::Jailed;
+    })
+    .await;
     let close = ix::close_provider(&m, &p.key(), &p.stake_account, &p.payment_account);
     ctx.fails_with(
         &[close],

@@ -280,10 +280,11 @@ async fn bad_unstake_requests_are_refused() {
     .await;
 
     // With a job running, the provider must keep min_stake_per_gpu × its GPUs (100 × 2 tokens).
-    let mut provider: Provider = ctx.anchor_account(&p.provider).await;
-    provider.active_jobs = 1;
-    provider.gpus_in_use = 2;
-    ctx.set_anchor_account(&p.provider, &provider).await;
+    ctx.edit_anchor_account(&p.provider, |provider: &mut Provider| {
+        provider.active_jobs = 1;
+        provider.gpus_in_use = 2;
+    })
+    .await;
     let below = ix::request_unstake(&m, &p.key(), 300 * ONE_STAKE + 1);
     ctx.fails_with(
         &[below],
@@ -299,10 +300,11 @@ async fn bad_unstake_requests_are_refused() {
     .await;
 
     // An open dispute holds the stake as well.
-    provider = ctx.anchor_account(&p.provider).await;
-    provider.active_jobs = 0;
-    provider.open_disputes = 1;
-    ctx.set_anchor_account(&p.provider, &provider).await;
+    ctx.edit_anchor_account(&p.provider, |provider: &mut Provider| {
+        provider.active_jobs = 0;
+        provider.open_disputes = 1;
+    })
+    .await;
     let more = ix::request_unstake(&m, &p.key(), 1);
     ctx.fails_with(
         &[more],
