@@ -2,8 +2,12 @@
 
 use crate::{TestContext, ix, ix::MarketKeys};
 use gpu_market::{
-    GpuModel, HardwareSpec, MarketParams, Region, RegisterProviderArgs,
-    pda::{find_market_address, find_payout_vault_address, find_stake_vault_address},
+    CreateJobArgs, GpuModel, HardwareSpec, JobRequirements, MarketParams, Region,
+    RegisterProviderArgs, ResultCommitment, Workload, WorkloadKind,
+    pda::{
+        find_escrow_vault_address, find_job_address, find_market_address,
+        find_payout_vault_address, find_stake_vault_address,
+    },
 };
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
@@ -182,4 +186,100 @@ impl ProviderFixture {
     pub fn key(&self) -> Pubkey {
         self.authority.pubkey()
     }
+}
+
+/// One payment token, in base units.
+pub const ONE_USDC: u64 = 1_000_000;
+
+/// A job that any [`rtx4090_spec`] provider matches: 2 GPUs, up to 1.00 per GPU-hour, one hour.
+pub fn job_args(nonce: u64) -> CreateJobArgs {
+    CreateJobArgs {
+        nonce,
+        requirements: JobRequirements {
+            gpu_count: 2,
+            min_vram_gb: 16,
+            allowed_gpu_models: GpuModel::Rtx4090.mask_bit() | GpuModel::A100.mask_bit(),
+            min_bandwidth_down_mbps: 500,
+            min_bandwidth_up_mbps: 100,
+            region: Some(Region::Europe),
+        },
+        workload: Workload {
+            kind: WorkloadKind::Matmul,
+            spec_hash: [7; 32],
+            spec_uri: "https://specs.example.org/matmul-512.json".into(),
+        },
+        max_price_per_gpu_hour: ONE_USDC,
+        max_duration_secs: 3_600,
+        named_provider: None,
+    }
+}
+
+pub fn result_of(metered_secs: u32) -> ResultCommitment {
+    ResultCommitment {
+        merkle_root: [1; 32],
+        chunk_count: 64,
+        output_hash: [2; 32],
+        metered_secs,
+    }
+}
+
+/// A client's wallet with a funded payment-token account.
+pub struct ClientFixture {
+    pub authority: Keypair,
+    pub payment_account: Pubkey,
+}
+
+impl ClientFixture {
+    pub async fn new(ctx: &mut TestContext, m: &MarketKeys, usdc: u64) -> Self {
+        let authority = ctx.funded_wallet(5).await;
+        let payment_account = ctx
+            .create_token_account(
+                &m.payment_token_program,
+                &m.payment_mint,
+                &authority.pubkey(),
+            )
+            .await;
+        ctx.mint_to(
+            &m.payment_token_program,
+            &m.payment_mint,
+            &payment_account,
+            usdc * ONE_USDC,
+        )
+        .await;
+        Self {
+            authority,
+            payment_account,
+        }
+    }
+
+    pub fn key(&self) -> Pubkey {
+        self.authority.pubkey()
+    }
+
+    pub fn job(&self, m: &MarketKeys, nonce: u64) -> JobKeys {
+        let job = find_job_address(&m.market, &self.key(), nonce).0;
+        JobKeys {
+            job,
+            escrow_vault: find_escrow_vault_address(&job).0,
+        }
+    }
+
+    /// Posts `args` and returns the job's addresses.
+    pub async fn post(
+        &self,
+        ctx: &mut TestContext,
+        m: &MarketKeys,
+        args: CreateJobArgs,
+    ) -> JobKeys {
+        let keys = self.job(m, args.nonce);
+        let ix = ix::create_job(m, &self.key(), &self.payment_account, args);
+        ctx.ok(&[ix], &[&self.authority]).await;
+        keys
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct JobKeys {
+    pub job: Pubkey,
+    pub escrow_vault: Pubkey,
 }

@@ -3,11 +3,12 @@
 
 use anchor_lang::{InstructionData, ToAccountMetas, system_program};
 use gpu_market::{
-    InitializeMarketArgs, MarketParams, RegisterProviderArgs, UpdateMarketArgs, UpdateProviderArgs,
-    accounts, instruction,
+    CreateJobArgs, InitializeMarketArgs, MarketParams, RegisterProviderArgs, ResultCommitment,
+    UpdateMarketArgs, UpdateProviderArgs, accounts, instruction,
     pda::{
-        find_event_authority_address, find_market_address, find_payout_vault_address,
-        find_provider_address, find_stake_vault_address, find_verifier_address,
+        find_bid_address, find_escrow_vault_address, find_event_authority_address,
+        find_job_address, find_market_address, find_payout_vault_address, find_provider_address,
+        find_stake_vault_address, find_verifier_address,
     },
 };
 use solana_sdk::{instruction::Instruction, pubkey::Pubkey};
@@ -311,5 +312,249 @@ pub fn withdraw_unstaked(
             program: gpu_market::ID,
         },
         instruction::WithdrawUnstaked {},
+    )
+}
+
+pub fn create_job(
+    m: &MarketKeys,
+    client: &Pubkey,
+    source: &Pubkey,
+    args: CreateJobArgs,
+) -> Instruction {
+    let job = find_job_address(&m.market, client, args.nonce).0;
+    build(
+        accounts::CreateJob {
+            client: *client,
+            market: m.market,
+            job,
+            escrow_vault: find_escrow_vault_address(&job).0,
+            payment_mint: m.payment_mint,
+            source: *source,
+            payment_token_program: m.payment_token_program,
+            system_program: system_program::ID,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::CreateJob { args },
+    )
+}
+
+pub fn cancel_job(client: &Pubkey, job: &Pubkey) -> Instruction {
+    build(
+        accounts::CancelJob {
+            client: *client,
+            job: *job,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::CancelJob {},
+    )
+}
+
+pub fn close_job(
+    m: &MarketKeys,
+    client: &Pubkey,
+    job: &Pubkey,
+    destination: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::CloseJob {
+            client: *client,
+            job: *job,
+            escrow_vault: find_escrow_vault_address(job).0,
+            payment_mint: m.payment_mint,
+            destination: *destination,
+            payment_token_program: m.payment_token_program,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::CloseJob {},
+    )
+}
+
+pub fn claim_job(m: &MarketKeys, provider_authority: &Pubkey, job: &Pubkey) -> Instruction {
+    build(
+        accounts::ClaimJob {
+            authority: *provider_authority,
+            market: m.market,
+            job: *job,
+            provider: m.provider(provider_authority),
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::ClaimJob {},
+    )
+}
+
+pub fn place_bid(
+    m: &MarketKeys,
+    provider_authority: &Pubkey,
+    job: &Pubkey,
+    price_per_gpu_hour: u64,
+) -> Instruction {
+    let provider = m.provider(provider_authority);
+    build(
+        accounts::PlaceBid {
+            authority: *provider_authority,
+            market: m.market,
+            job: *job,
+            provider,
+            bid: find_bid_address(job, &provider).0,
+            system_program: system_program::ID,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::PlaceBid { price_per_gpu_hour },
+    )
+}
+
+pub fn withdraw_bid(m: &MarketKeys, provider_authority: &Pubkey, job: &Pubkey) -> Instruction {
+    let provider = m.provider(provider_authority);
+    build(
+        accounts::WithdrawBid {
+            authority: *provider_authority,
+            provider,
+            bid: find_bid_address(job, &provider).0,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::WithdrawBid {},
+    )
+}
+
+pub fn accept_bid(
+    m: &MarketKeys,
+    client: &Pubkey,
+    job: &Pubkey,
+    provider_authority: &Pubkey,
+) -> Instruction {
+    let provider = m.provider(provider_authority);
+    build(
+        accounts::AcceptBid {
+            client: *client,
+            market: m.market,
+            job: *job,
+            bid: find_bid_address(job, &provider).0,
+            provider,
+            provider_authority: *provider_authority,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::AcceptBid {},
+    )
+}
+
+pub fn submit_result(
+    m: &MarketKeys,
+    provider_authority: &Pubkey,
+    job: &Pubkey,
+    result: ResultCommitment,
+) -> Instruction {
+    build(
+        accounts::SubmitResult {
+            authority: *provider_authority,
+            market: m.market,
+            job: *job,
+            provider: m.provider(provider_authority),
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::SubmitResult { result },
+    )
+}
+
+pub fn abandon_job(m: &MarketKeys, provider_authority: &Pubkey, job: &Pubkey) -> Instruction {
+    build(
+        accounts::AbandonJob {
+            authority: *provider_authority,
+            market: m.market,
+            job: *job,
+            provider: m.provider(provider_authority),
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::AbandonJob {},
+    )
+}
+
+pub fn expire_job(
+    m: &MarketKeys,
+    cranker: &Pubkey,
+    job: &Pubkey,
+    provider: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::ExpireJob {
+            cranker: *cranker,
+            market: m.market,
+            job: *job,
+            provider: *provider,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::ExpireJob {},
+    )
+}
+
+fn settle_accounts(m: &MarketKeys, job: &Pubkey, provider: &Pubkey) -> accounts::SettleJob {
+    accounts::SettleJob {
+        market: m.market,
+        job: *job,
+        provider: *provider,
+        escrow_vault: find_escrow_vault_address(job).0,
+        payout_vault: find_payout_vault_address(provider).0,
+        treasury: m.treasury,
+        payment_mint: m.payment_mint,
+        payment_token_program: m.payment_token_program,
+    }
+}
+
+pub fn accept_result(
+    m: &MarketKeys,
+    client: &Pubkey,
+    job: &Pubkey,
+    provider: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::AcceptResult {
+            client: *client,
+            settle: settle_accounts(m, job, provider),
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::AcceptResult {},
+    )
+}
+
+pub fn finalize_job(m: &MarketKeys, job: &Pubkey, provider: &Pubkey) -> Instruction {
+    build(
+        accounts::FinalizeJob {
+            settle: settle_accounts(m, job, provider),
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::FinalizeJob {},
+    )
+}
+
+pub fn claim_payout(
+    m: &MarketKeys,
+    provider_authority: &Pubkey,
+    destination: &Pubkey,
+) -> Instruction {
+    let provider = m.provider(provider_authority);
+    build(
+        accounts::ClaimPayout {
+            authority: *provider_authority,
+            market: m.market,
+            provider,
+            payout_vault: find_payout_vault_address(&provider).0,
+            payment_mint: m.payment_mint,
+            destination: *destination,
+            payment_token_program: m.payment_token_program,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::ClaimPayout {},
     )
 }

@@ -46,3 +46,10 @@ pub const MAX_RAM_GB: u32 = 65_536;
 pub const MAX_BANDWIDTH_MBPS: u32 = 400_000;
 
 pub const MAX_ENDPOINT_LEN: usize = 128;
+
+/// Longest job a client can post: 30 days.
+pub const MAX_JOB_DURATION_SECS: u32 = 30 * 24 * 3600;
+pub const MAX_SPEC_URI_LEN: usize = 200;
+/// Upper bound on a result's chunk count (a Merkle tree of 2^24 leaves).
+pub const MAX_CHUNK_COUNT: u32 = 1 << 24;
+pub const SECONDS_PER_HOUR: u64 = 3_600;

@@ -70,4 +70,52 @@ pub enum MarketError {
     NoPendingUnstake,
     #[msg("The unbonding period has not ended yet")]
     UnbondingNotFinished,
+
+    // --- jobs ---
+    #[msg("The job is not in a state that allows this")]
+    InvalidJobState,
+    #[msg("Maximum duration must be between 1 second and 30 days")]
+    InvalidDuration,
+    #[msg("Workload spec URI must be 1 to 200 bytes")]
+    InvalidSpecUri,
+    #[msg("The job's deposit would be zero or overflow")]
+    InvalidDeposit,
+    #[msg("The provider's GPU model is not one the job allows")]
+    GpuModelNotAllowed,
+    #[msg("The provider's GPUs have less memory than the job needs")]
+    InsufficientVram,
+    #[msg("The provider has fewer GPUs than the job needs")]
+    InsufficientGpus,
+    #[msg("The provider's bandwidth is below the job's minimum")]
+    InsufficientBandwidth,
+    #[msg("The provider is not in the job's region")]
+    WrongRegion,
+    #[msg("The price is above the job's maximum")]
+    PriceAboveMaximum,
+    #[msg("The provider does not have enough free GPUs")]
+    NoFreeCapacity,
+    #[msg("The provider is not accepting jobs")]
+    ProviderNotActive,
+    #[msg("The job was posted for another provider")]
+    NotTheNamedProvider,
+    #[msg("The provider is not the one running this job")]
+    WrongProvider,
+    #[msg("The job's deadline has passed")]
+    DeadlinePassed,
+    #[msg("The job's deadline has not passed yet")]
+    DeadlineNotReached,
+    #[msg("Metered time is longer than the time since the job started")]
+    MeteredTimeExceedsElapsed,
+    #[msg("Chunk count must be between 1 and 2^24")]
+    InvalidChunkCount,
+    #[msg("The challenge window is still open")]
+    ChallengeWindowOpen,
+    #[msg("The bid is not for this job")]
+    BidJobMismatch,
+    #[msg("Nothing to claim")]
+    NothingToClaim,
+    #[msg("The signer is not this job's client")]
+    NotTheJobClient,
+    #[msg("The treasury account is not the market's")]
+    WrongTreasury,
 }

@@ -2,7 +2,10 @@
 //! the indexer's contract: fields are only ever appended. Amounts are in base units of the mint named in
 //! the doc comment; times are unix seconds from the Clock sysvar.
 
-use crate::state::{HardwareSpec, MarketParams, ProviderStatus};
+use crate::state::{
+    HardwareSpec, JobRequirements, MarketParams, ProviderStatus, ResultCommitment, Settlement,
+    WorkloadKind,
+};
 use anchor_lang::prelude::*;
 
 #[event]
@@ -143,5 +146,152 @@ pub struct UnstakeWithdrawn {
     pub staked: u64,
     /// Market's total stake after this change.
     pub market_total_stake: u64,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct JobCreated {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub client: Pubkey,
+    pub nonce: u64,
+    pub named_provider: Option<Pubkey>,
+    pub requirements: JobRequirements,
+    pub workload_kind: WorkloadKind,
+    pub spec_hash: [u8; 32],
+    /// Payment-mint units per GPU-hour.
+    pub max_price_per_gpu_hour: u64,
+    pub max_duration_secs: u32,
+    /// Payment-mint units escrowed.
+    pub deposit: u64,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct JobCancelled {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub client: Pubkey,
+    /// Payment-mint units owed back to the client (the whole deposit).
+    pub refund: u64,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct BidPlaced {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub bid: Pubkey,
+    pub provider: Pubkey,
+    /// Payment-mint units per GPU-hour.
+    pub price_per_gpu_hour: u64,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct BidWithdrawn {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub bid: Pubkey,
+    pub provider: Pubkey,
+    pub timestamp: i64,
+}
+
+/// A provider took the job, by claiming it or by the client accepting its bid.
+#[event]
+pub struct JobStarted {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub client: Pubkey,
+    pub provider: Pubkey,
+    /// The accepted bid, when the job started through the auction.
+    pub bid: Option<Pubkey>,
+    /// Locked price, payment-mint units per GPU-hour.
+    pub price_per_gpu_hour: u64,
+    pub gpu_count: u16,
+    pub deadline: i64,
+    /// GPUs the provider has in use after this.
+    pub provider_gpus_in_use: u16,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct ResultSubmitted {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    pub result: ResultCommitment,
+    pub submitted_slot: u64,
+    /// Unix time after which anyone can finalize the job.
+    pub challenge_ends_at: i64,
+    pub timestamp: i64,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompletionReason {
+    /// The client accepted the result before the window ended.
+    AcceptedByClient,
+    /// The challenge window passed without a dispute.
+    ChallengeWindowPassed,
+}
+
+#[event]
+pub struct JobCompleted {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub client: Pubkey,
+    pub provider: Pubkey,
+    pub reason: CompletionReason,
+    /// Billed seconds: the metered time capped at the maximum duration.
+    pub billed_secs: u32,
+    /// Payment-mint units: provider share + fee + refund = deposit.
+    pub settlement: Settlement,
+    pub provider_jobs_completed: u64,
+    pub provider_total_earned: u64,
+    pub market_total_volume: u64,
+    pub market_total_fees: u64,
+    pub timestamp: i64,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureReason {
+    /// The deadline passed without a result (no-show).
+    Expired,
+    /// The provider gave the job up.
+    Abandoned,
+}
+
+#[event]
+pub struct JobFailed {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub client: Pubkey,
+    pub provider: Pubkey,
+    pub reason: FailureReason,
+    /// Who sent the transaction (a crank for expiries, the provider for abandons).
+    pub actor: Pubkey,
+    /// Payment-mint units owed back to the client (the whole deposit).
+    pub refund: u64,
+    pub provider_jobs_failed: u64,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct JobClosed {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub client: Pubkey,
+    /// Payment-mint units paid back to the client.
+    pub refund: u64,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct PayoutClaimed {
+    pub market: Pubkey,
+    pub provider: Pubkey,
+    /// Payment-mint units paid out.
+    pub amount: u64,
+    pub provider_total_claimed: u64,
     pub timestamp: i64,
 }

@@ -13,11 +13,15 @@ pub mod events;
 pub mod instructions;
 pub mod math;
 pub mod pda;
+pub mod settlement;
 pub mod state;
 pub mod utils;
 
 pub use instructions::*;
-pub use state::{GpuModel, HardwareSpec, MarketParams, Region};
+pub use state::{
+    GpuModel, HardwareSpec, JobRequirements, MarketParams, Region, ResultCommitment, Workload,
+    WorkloadKind,
+};
 
 declare_id!("GPUmGjLvTxsjjj4zMkdDcME2BGDGwajaE9Toa9CBbga8");
 
@@ -112,6 +116,75 @@ pub mod gpu_market {
     /// Pays out unbonding stake once the unbonding period is over.
     pub fn withdraw_unstaked(ctx: Context<WithdrawUnstaked>) -> Result<()> {
         WithdrawUnstaked::handler(ctx)
+    }
+
+    /// Takes an open job at the provider's own price; the hardware match is checked on-chain.
+    pub fn claim_job(ctx: Context<ClaimJob>) -> Result<()> {
+        ClaimJob::handler(ctx)
+    }
+
+    /// Offers to run an open job at `price_per_gpu_hour`.
+    pub fn place_bid(ctx: Context<PlaceBid>, price_per_gpu_hour: u64) -> Result<()> {
+        PlaceBid::handler(ctx, price_per_gpu_hour)
+    }
+
+    /// Takes a bid back and recovers its rent.
+    pub fn withdraw_bid(ctx: Context<WithdrawBid>) -> Result<()> {
+        WithdrawBid::handler(ctx)
+    }
+
+    /// Commits to a running job's output and bills its metered seconds; opens the challenge window.
+    pub fn submit_result(ctx: Context<SubmitResult>, result: ResultCommitment) -> Result<()> {
+        SubmitResult::handler(ctx, result)
+    }
+
+    /// Gives a running job up; the client is refunded in full.
+    pub fn abandon_job(ctx: Context<AbandonJob>) -> Result<()> {
+        AbandonJob::handler(ctx)
+    }
+
+    /// Pays the provider's settled earnings out of its payout vault.
+    pub fn claim_payout(ctx: Context<ClaimPayout>) -> Result<()> {
+        ClaimPayout::handler(ctx)
+    }
+
+    // --- client ---
+
+    /// Posts a job and escrows its maximum cost.
+    pub fn create_job(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
+        CreateJob::handler(ctx, args)
+    }
+
+    /// Withdraws an open job; the deposit is owed back in full.
+    pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
+        CancelJob::handler(ctx)
+    }
+
+    /// Starts an open job with the provider of the chosen bid, at the bid's price.
+    pub fn accept_bid(ctx: Context<AcceptBid>) -> Result<()> {
+        AcceptBid::handler(ctx)
+    }
+
+    /// Accepts a submitted result and settles at once.
+    pub fn accept_result(ctx: Context<AcceptResult>) -> Result<()> {
+        AcceptResult::handler(ctx)
+    }
+
+    /// Pays a settled job's refund and closes it, returning all rent to the client.
+    pub fn close_job(ctx: Context<CloseJob>) -> Result<()> {
+        CloseJob::handler(ctx)
+    }
+
+    // --- anyone ---
+
+    /// Settles a submitted job once its challenge window has passed.
+    pub fn finalize_job(ctx: Context<FinalizeJob>) -> Result<()> {
+        FinalizeJob::handler(ctx)
+    }
+
+    /// Fails a running job past its deadline without a result; the client is refunded in full.
+    pub fn expire_job(ctx: Context<ExpireJob>) -> Result<()> {
+        ExpireJob::handler(ctx)
     }
 }
 

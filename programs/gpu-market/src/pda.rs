@@ -46,3 +46,7 @@ pub fn find_escrow_vault_address(job: &Pubkey) -> (Pubkey, u8) {
 pub fn find_event_authority_address() -> (Pubkey, u8) {
     Pubkey::find_program_address(&[b"__event_authority"], &ID)
 }
+
+pub fn find_bid_address(job: &Pubkey, provider: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[SEED_BID, job.as_ref(), provider.as_ref()], &ID)
+}

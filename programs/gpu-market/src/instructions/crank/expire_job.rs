@@ -1,0 +1,72 @@
+use crate::{
+    constants::*,
+    error::MarketError,
+    events::{FailureReason, JobFailed},
+    state::{Job, JobState, Market, Provider},
+    utils::{now, require_no_remaining_accounts},
+};
+use anchor_lang::prelude::*;
+
+/// Anyone fails a running job whose deadline passed without a result; the client is owed its whole
+/// deposit.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ExpireJob<'info> {
+    /// Whoever cranks it; recorded in the event.
+    pub cranker: Signer<'info>,
+
+    #[account(
+        mut,
+        seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
+        bump = market.bump,
+    )]
+    pub market: Account<'info, Market>,
+
+    #[account(
+        mut,
+        has_one = market,
+        has_one = provider @ MarketError::WrongProvider,
+        seeds = [SEED_JOB, job.market.as_ref(), job.client.as_ref(), &job.nonce.to_le_bytes()],
+        bump = job.bump,
+    )]
+    pub job: Account<'info, Job>,
+
+    #[account(
+        mut,
+        seeds = [SEED_PROVIDER, market.key().as_ref(), provider.authority.as_ref()],
+        bump = provider.bump,
+    )]
+    pub provider: Account<'info, Provider>,
+}
+
+impl ExpireJob<'_> {
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        require_no_remaining_accounts(ctx.remaining_accounts)?;
+        let timestamp = now()?;
+        let accounts = &mut *ctx.accounts;
+        accounts.job.require_state(JobState::Running)?;
+        require!(
+            timestamp > accounts.job.deadline,
+            MarketError::DeadlineNotReached
+        );
+        accounts
+            .job
+            .fail_running(&mut accounts.provider, &mut accounts.market, timestamp)?;
+        accounts.provider.invariant()?;
+
+        let job = &accounts.job;
+        let event = JobFailed {
+            market: job.market,
+            job: job.key(),
+            client: job.client,
+            provider: job.provider,
+            reason: FailureReason::Expired,
+            actor: accounts.cranker.key(),
+            refund: job.settlement.refund,
+            provider_jobs_failed: accounts.provider.counters.jobs_failed,
+            timestamp,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
+}

@@ -1,0 +1,40 @@
+use crate::{
+    error::MarketError,
+    events::CompletionReason,
+    instructions::{client::accept_result::completed_event, settle::*},
+    math::SafeMath,
+    state::JobState,
+    utils::{now, require_no_remaining_accounts},
+};
+use anchor_lang::prelude::*;
+
+/// Anyone completes a submitted job once its challenge window has passed without a dispute.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct FinalizeJob<'info> {
+    pub settle: SettleJob<'info>,
+}
+
+impl FinalizeJob<'_> {
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        require_no_remaining_accounts(ctx.remaining_accounts)?;
+        let timestamp = now()?;
+        let settle = &mut ctx.accounts.settle;
+        settle.job.require_state(JobState::Submitted)?;
+        let window_ends = settle
+            .job
+            .submitted_at
+            .safe_add(i64::from(settle.market.params.challenge_window_secs))?;
+        require!(timestamp >= window_ends, MarketError::ChallengeWindowOpen);
+        let (settlement, billed_secs) = settle.complete(timestamp)?;
+        let event = completed_event(
+            settle,
+            CompletionReason::ChallengeWindowPassed,
+            settlement,
+            billed_secs,
+            timestamp,
+        );
+        emit_cpi!(event);
+        Ok(())
+    }
+}

@@ -1,0 +1,66 @@
+use crate::{
+    constants::*,
+    error::MarketError,
+    events::{FailureReason, JobFailed},
+    state::{Job, Market, Provider},
+    utils::{now, require_no_remaining_accounts},
+};
+use anchor_lang::prelude::*;
+
+/// The provider gives a running job up; the client is owed its whole deposit.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct AbandonJob<'info> {
+    pub authority: Signer<'info>,
+
+    #[account(
+        mut,
+        seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
+        bump = market.bump,
+    )]
+    pub market: Account<'info, Market>,
+
+    #[account(
+        mut,
+        has_one = market,
+        has_one = provider @ MarketError::WrongProvider,
+        seeds = [SEED_JOB, job.market.as_ref(), job.client.as_ref(), &job.nonce.to_le_bytes()],
+        bump = job.bump,
+    )]
+    pub job: Account<'info, Job>,
+
+    #[account(
+        mut,
+        has_one = authority,
+        seeds = [SEED_PROVIDER, market.key().as_ref(), authority.key().as_ref()],
+        bump = provider.bump,
+    )]
+    pub provider: Account<'info, Provider>,
+}
+
+impl AbandonJob<'_> {
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        require_no_remaining_accounts(ctx.remaining_accounts)?;
+        let timestamp = now()?;
+        let accounts = &mut *ctx.accounts;
+        accounts
+            .job
+            .fail_running(&mut accounts.provider, &mut accounts.market, timestamp)?;
+        accounts.provider.invariant()?;
+
+        let job = &accounts.job;
+        let event = JobFailed {
+            market: job.market,
+            job: job.key(),
+            client: job.client,
+            provider: job.provider,
+            reason: FailureReason::Abandoned,
+            actor: accounts.authority.key(),
+            refund: job.settlement.refund,
+            provider_jobs_failed: accounts.provider.counters.jobs_failed,
+            timestamp,
+        };
+        emit_cpi!(event);
+        Ok(())
+    }
+}

@@ -1,0 +1,376 @@
+use crate::{
+    constants::*,
+    error::MarketError,
+    math::SafeMath,
+    settlement,
+    state::{HardwareSpec, Market, Provider, ProviderStatus, Region},
+};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobState {
+    /// Escrowed and waiting for a provider.
+    Open,
+    /// A provider holds it and is computing.
+    Running,
+    /// A result is committed; the challenge window is open.
+    Submitted,
+    /// The client disputed the result; verifiers or the authority decide.
+    Disputed,
+    /// Settled: the provider was paid for the metered time.
+    Completed,
+    /// Settled with a full refund: expired, abandoned or failed verification.
+    Failed,
+    /// Withdrawn by the client before anyone took it; fully refunded.
+    Cancelled,
+}
+
+impl JobState {
+    /// Settled states: the escrow holds only the client's refund, and the job can be closed.
+    pub fn is_settled(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
+    }
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkloadKind {
+    /// Seeded integer matrix multiplication; a chunk is a block of output rows.
+    Matmul,
+    /// Fixed-point ray tracing; a chunk is an image tile.
+    Render,
+}
+
+/// What the job computes: deterministic from its spec, so verifiers can recompute sampled chunks.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Debug, PartialEq, Eq)]
+pub struct Workload {
+    pub kind: WorkloadKind,
+    /// SHA-256 of the workload spec document.
+    pub spec_hash: [u8; 32],
+    /// Where the spec document can be fetched.
+    #[max_len(MAX_SPEC_URI_LEN)]
+    pub spec_uri: String,
+}
+
+/// Hardware a job needs. Checked on-chain against the provider's registered spec at claim time.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobRequirements {
+    pub gpu_count: u16,
+    /// Per GPU, in GB.
+    pub min_vram_gb: u16,
+    /// Bit `m` allows `GpuModel` with discriminant `m`; 0 allows every model.
+    pub allowed_gpu_models: u64,
+    /// Download bandwidth, in Mbit/s.
+    pub min_bandwidth_down_mbps: u32,
+    /// Upload bandwidth, in Mbit/s.
+    pub min_bandwidth_up_mbps: u32,
+    pub region: Option<Region>,
+}
+
+impl JobRequirements {
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            (1..=MAX_GPU_COUNT).contains(&self.gpu_count),
+            MarketError::InvalidGpuCount
+        );
+        require!(self.min_vram_gb <= MAX_VRAM_GB, MarketError::InvalidVram);
+        require!(
+            self.min_bandwidth_down_mbps <= MAX_BANDWIDTH_MBPS
+                && self.min_bandwidth_up_mbps <= MAX_BANDWIDTH_MBPS,
+            MarketError::InvalidBandwidth
+        );
+        Ok(())
+    }
+
+    /// Whether a machine with `spec` can run this job, with the first reason it cannot.
+    pub fn check_match(&self, spec: &HardwareSpec) -> Result<()> {
+        require!(
+            self.allowed_gpu_models == 0
+                || self.allowed_gpu_models & spec.gpu_model.mask_bit() != 0,
+            MarketError::GpuModelNotAllowed
+        );
+        require!(
+            spec.vram_gb >= self.min_vram_gb,
+            MarketError::InsufficientVram
+        );
+        require!(
+            spec.gpu_count >= self.gpu_count,
+            MarketError::InsufficientGpus
+        );
+        require!(
+            spec.bandwidth_down_mbps >= self.min_bandwidth_down_mbps
+                && spec.bandwidth_up_mbps >= self.min_bandwidth_up_mbps,
+            MarketError::InsufficientBandwidth
+        );
+        require!(
+            self.region.is_none_or(|region| region == spec.region),
+            MarketError::WrongRegion
+        );
+        Ok(())
+    }
+}
+
+/// A provider's commitment to its output: a Merkle root over `H(chunk_index ‖ H(chunk_output))`.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+pub struct ResultCommitment {
+    pub merkle_root: [u8; 32],
+    pub chunk_count: u32,
+    /// SHA-256 of the assembled output.
+    pub output_hash: [u8; 32],
+    /// Seconds of compute the provider bills, at most the time between start and submission.
+    pub metered_secs: u32,
+}
+
+/// Where a settled job's escrow went, in payment-mint base units. `provider_share + fee + refund`
+/// always equals the deposit.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+pub struct Settlement {
+    pub provider_share: u64,
+    pub fee: u64,
+    pub refund: u64,
+}
+
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Job {
+    pub market: Pubkey,
+    pub client: Pubkey,
+    /// Client-chosen; distinguishes a client's jobs in the job's address.
+    pub nonce: u64,
+    /// The provider the client named at creation, if any: only it may take the job.
+    pub named_provider: Option<Pubkey>,
+    /// The provider account running the job (default until it starts).
+    pub provider: Pubkey,
+    pub requirements: JobRequirements,
+    pub workload: Workload,
+    /// Highest price the client accepts, payment-mint units per GPU-hour.
+    pub max_price_per_gpu_hour: u64,
+    pub max_duration_secs: u32,
+    /// Price locked when the job started, payment-mint units per GPU-hour.
+    pub price_per_gpu_hour: u64,
+    /// Escrowed at creation: `ceil(max_price × gpu_count × max_duration / 3600)`.
+    pub deposit: u64,
+    pub state: JobState,
+    pub created_at: i64,
+    pub started_at: i64,
+    /// A running job without a result after this can be expired.
+    pub deadline: i64,
+    pub submitted_at: i64,
+    /// Slot of the result submission; the verification sample seed comes from a later slot's hash.
+    pub submitted_slot: u64,
+    pub settled_at: i64,
+    pub result: ResultCommitment,
+    pub settlement: Settlement,
+    pub pass_votes: u8,
+    pub fail_votes: u8,
+    /// Seed the verifiers' sample indices derive from; set with the first verdict.
+    pub sample_seed: Option<[u8; 32]>,
+    pub bump: u8,
+    pub escrow_bump: u8,
+    /// Room for fields added later without a migration.
+    pub reserved: [u8; 64],
+}
+
+impl Job {
+    pub fn require_state(&self, expected: JobState) -> Result<()> {
+        require!(self.state == expected, MarketError::InvalidJobState);
+        Ok(())
+    }
+
+    /// Whether `provider` may take this open job at `price`: named provider, hardware, price, stake
+    /// and free capacity. Checked by `place_bid`, and again when a job starts.
+    pub fn check_can_start(
+        &self,
+        provider_key: Pubkey,
+        provider: &Provider,
+        market: &Market,
+        price_per_gpu_hour: u64,
+    ) -> Result<()> {
+        self.require_state(JobState::Open)?;
+        require!(
+            provider.status == ProviderStatus::Active,
+            MarketError::ProviderNotActive
+        );
+        require!(
+            self.named_provider
+                .is_none_or(|named| named == provider_key),
+            MarketError::NotTheNamedProvider
+        );
+        self.requirements.check_match(&provider.spec)?;
+        require!(
+            price_per_gpu_hour <= self.max_price_per_gpu_hour,
+            MarketError::PriceAboveMaximum
+        );
+        let gpus = self.requirements.gpu_count;
+        let required_stake = market.params.min_stake_per_gpu.safe_mul(u64::from(gpus))?;
+        require!(
+            provider.staked >= required_stake,
+            MarketError::InsufficientStake
+        );
+        require!(
+            provider.gpus_in_use.safe_add(gpus)? <= provider.spec.gpu_count,
+            MarketError::NoFreeCapacity
+        );
+        Ok(())
+    }
+
+    /// Hands an open job to `provider` at `price` (`claim_job`, `accept_bid`).
+    pub fn start(
+        &mut self,
+        provider_key: Pubkey,
+        provider: &mut Provider,
+        market: &Market,
+        price_per_gpu_hour: u64,
+        now: i64,
+    ) -> Result<()> {
+        self.check_can_start(provider_key, provider, market, price_per_gpu_hour)?;
+        provider.gpus_in_use = provider.gpus_in_use.safe_add(self.requirements.gpu_count)?;
+        provider.active_jobs = provider.active_jobs.safe_add(1)?;
+        self.provider = provider_key;
+        self.price_per_gpu_hour = price_per_gpu_hour;
+        self.state = JobState::Running;
+        self.started_at = now;
+        self.deadline = now.safe_add(i64::from(self.max_duration_secs))?;
+        Ok(())
+    }
+
+    /// Settles a running job with a full refund (expired, abandoned) and frees the provider.
+    pub fn fail_running(
+        &mut self,
+        provider: &mut Provider,
+        market: &mut Market,
+        now: i64,
+    ) -> Result<()> {
+        self.require_state(JobState::Running)?;
+        provider.gpus_in_use = provider.gpus_in_use.safe_sub(self.requirements.gpu_count)?;
+        self.fail(provider, market, now)
+    }
+
+    /// Marks the job failed and owed back in full. The refund stays in escrow until `close_job`.
+    pub fn fail(&mut self, provider: &mut Provider, market: &mut Market, now: i64) -> Result<()> {
+        provider.active_jobs = provider.active_jobs.safe_sub(1)?;
+        provider.counters.jobs_failed = provider.counters.jobs_failed.safe_add(1)?;
+        market.counters.jobs_failed = market.counters.jobs_failed.safe_add(1)?;
+        self.state = JobState::Failed;
+        self.settlement = settlement::full_refund(self.deposit);
+        self.settled_at = now;
+        Ok(())
+    }
+}
+
+/// Seeds the job PDA signs with; it is the authority of its escrow vault.
+#[macro_export]
+macro_rules! job_signer_seeds {
+    ($job:expr, $nonce_bytes:expr) => {
+        &[
+            $crate::constants::SEED_JOB,
+            $job.market.as_ref(),
+            $job.client.as_ref(),
+            $nonce_bytes,
+            &[$job.bump],
+        ]
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::GpuModel;
+
+    fn spec() -> HardwareSpec {
+        HardwareSpec {
+            gpu_model: GpuModel::Rtx4090,
+            gpu_count: 4,
+            vram_gb: 24,
+            cpu_cores: 32,
+            ram_gb: 128,
+            bandwidth_up_mbps: 500,
+            bandwidth_down_mbps: 1_000,
+            region: Region::Europe,
+        }
+    }
+
+    fn needs() -> JobRequirements {
+        JobRequirements {
+            gpu_count: 2,
+            min_vram_gb: 24,
+            allowed_gpu_models: GpuModel::Rtx4090.mask_bit() | GpuModel::A100.mask_bit(),
+            min_bandwidth_down_mbps: 1_000,
+            min_bandwidth_up_mbps: 100,
+            region: Some(Region::Europe),
+        }
+    }
+
+    fn refusal(r: JobRequirements) -> Option<Error> {
+        r.check_match(&spec()).err()
+    }
+
+    #[test]
+    fn a_fitting_machine_matches() {
+        assert!(needs().check_match(&spec()).is_ok());
+        let any = JobRequirements {
+            allowed_gpu_models: 0,
+            region: None,
+            ..needs()
+        };
+        assert!(any.check_match(&spec()).is_ok());
+    }
+
+    #[test]
+    fn each_shortfall_has_its_reason() {
+        let cases = [
+            (
+                JobRequirements {
+                    allowed_gpu_models: GpuModel::H100.mask_bit(),
+                    ..needs()
+                },
+                MarketError::GpuModelNotAllowed,
+            ),
+            (
+                JobRequirements {
+                    min_vram_gb: 25,
+                    ..needs()
+                },
+                MarketError::InsufficientVram,
+            ),
+            (
+                JobRequirements {
+                    gpu_count: 5,
+                    ..needs()
+                },
+                MarketError::InsufficientGpus,
+            ),
+            (
+                JobRequirements {
+                    min_bandwidth_down_mbps: 1_001,
+                    ..needs()
+                },
+                MarketError::InsufficientBandwidth,
+            ),
+            (
+                JobRequirements {
+                    min_bandwidth_up_mbps: 501,
+                    ..needs()
+                },
+                MarketError::InsufficientBandwidth,
+            ),
+            (
+                JobRequirements {
+                    region: Some(Region::AsiaPacific),
+                    ..needs()
+                },
+                MarketError::WrongRegion,
+            ),
+        ];
+        for (requirements, expected) in cases {
+            assert_eq!(
+                refusal(requirements),
+                Some(expected.into()),
+                "{requirements:?}"
+            );
+        }
+    }
+}
