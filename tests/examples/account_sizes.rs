@@ -4,7 +4,7 @@
 
 use anchor_lang::{Space, solana_program::rent::Rent};
 use anchor_spl::token_2022::spl_token_2022::state::Account as TokenAccount;
-use gpu_market::state::{Market, Provider, Verifier};
+use gpu_market::state::{Bid, Job, Market, Provider, Verifier};
 use solana_sdk::program_pack::Pack;
 
 fn main() {
@@ -23,6 +23,21 @@ fn main() {
             "one per GPU host",
         ),
         ("Verifier", 8 + Verifier::INIT_SPACE, "one per verifier"),
+        (
+            "Job",
+            8 + Job::INIT_SPACE,
+            "one per job, closed by close_job",
+        ),
+        (
+            "Escrow vault (token account)",
+            TokenAccount::LEN,
+            "one per job, closed by close_job",
+        ),
+        (
+            "Bid",
+            8 + Bid::INIT_SPACE,
+            "one per bid, closed when accepted or withdrawn",
+        ),
     ];
     println!("| account | bytes | rent-exempt lamports | SOL | created |");
     println!("|---|---:|---:|---:|---|");

@@ -77,6 +77,9 @@ pub struct TestContext {
     /// Signatures already sent: an identical transaction is re-signed in a later slot instead of being
     /// dropped as a duplicate.
     sent: HashSet<solana_sdk::signature::Signature>,
+    /// Whether `send` simulates first to capture events (on by default; property tests that only
+    /// look at state turn it off to halve their cost).
+    capture_events: bool,
 }
 
 impl TestContext {
@@ -90,11 +93,17 @@ impl TestContext {
         Self {
             ctx: program_test.start_with_context().await,
             sent: HashSet::new(),
+            capture_events: true,
         }
     }
 
     pub fn payer(&self) -> Pubkey {
         self.ctx.payer.pubkey()
+    }
+
+    /// Turns event capture (the simulation pass in [`Self::send`]) on or off.
+    pub fn capture_events(&mut self, on: bool) {
+        self.capture_events = on;
     }
 
     /// Signs with the fee payer and `signers`, simulates to capture the inner instructions (which carry
@@ -104,14 +113,17 @@ impl TestContext {
         instructions: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Outcome, TxError> {
-        let tx = self.sign(instructions, signers);
-        let tx = if self.sent.contains(&tx.signatures[0]) {
-            self.next_slot().await;
-            self.sign(instructions, signers)
-        } else {
-            tx
-        };
-        self.sent.insert(tx.signatures[0]);
+        let tx = self.sign_fresh(instructions, signers).await;
+        if !self.capture_events {
+            return self
+                .process(tx)
+                .await
+                .map(|()| Outcome::default())
+                .map_err(|error| TxError {
+                    error,
+                    logs: vec![],
+                });
+        }
 
         let simulation = self
             .ctx
@@ -139,14 +151,46 @@ impl TestContext {
             })
             .collect();
 
-        match self.ctx.banks_client.process_transaction(tx).await {
+        match self.process(tx).await {
             Ok(()) => Ok(Outcome { logs, events }),
+            Err(error) => Err(TxError { error, logs }),
+        }
+    }
+
+    /// Sends without the simulation pass: no events, half the cost. For property tests that only
+    /// look at state.
+    pub async fn execute(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(), TransactionError> {
+        let tx = self.sign_fresh(instructions, signers).await;
+        self.process(tx).await
+    }
+
+    async fn process(&mut self, tx: Transaction) -> Result<(), TransactionError> {
+        match self.ctx.banks_client.process_transaction(tx).await {
+            Ok(()) => Ok(()),
             Err(BanksClientError::TransactionError(error))
-            | Err(BanksClientError::SimulationError { err: error, .. }) => {
-                Err(TxError { error, logs })
-            }
+            | Err(BanksClientError::SimulationError { err: error, .. }) => Err(error),
             Err(other) => panic!("transport error: {other}"),
         }
+    }
+
+    /// Signs with the fee payer; a transaction identical to one already sent is signed again in the
+    /// next slot, so it is a new transaction rather than a duplicate.
+    async fn sign_fresh(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Transaction {
+        let mut tx = self.sign(instructions, signers);
+        if self.sent.contains(&tx.signatures[0]) {
+            self.next_slot().await;
+            tx = self.sign(instructions, signers);
+        }
+        self.sent.insert(tx.signatures[0]);
+        tx
     }
 
     fn sign(&self, instructions: &[Instruction], signers: &[&Keypair]) -> Transaction {

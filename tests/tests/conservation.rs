@@ -1,0 +1,585 @@
+//! Property test: random sequences of job instructions over several clients and providers never
+//! create or destroy a token, and every escrow holds exactly what it owes.
+//!
+//! After every step (successful or refused) it checks that:
+//! - the payment mint's supply equals the sum of every account that can hold payment tokens, and
+//!   equals what was minted at the start (no token created or destroyed);
+//! - each open or running job's escrow holds exactly its deposit, each settled job's escrow holds
+//!   exactly its refund, and a closed job's escrow is closed too;
+//! - every settled job's deposit equals provider share + fee + refund;
+//! - payout vaults hold exactly what providers earned and have not claimed, the treasury holds
+//!   exactly the market's fees, and each provider's GPU and job counts match the jobs it holds.
+//!
+//! At the end it settles and closes every job, claims every payout, and checks that every escrow and
+//! payout vault is empty. It also counts the operations the chain accepted and fails if any kind never
+//! succeeded, so a generator that stops reaching a transition cannot pass unnoticed.
+//!
+//! Cases: `PROPTEST_CASES` (default 1,000), e.g. `PROPTEST_CASES=20000 cargo test -p gpu-market-tests
+//! --release --test conservation` for a long run.
+
+use gpu_market::{
+    CreateJobArgs, UpdateProviderArgs,
+    state::{Job, JobState, Market, Provider},
+};
+use gpu_market_tests::{TestContext, fixtures::*, ix, ix::MarketKeys};
+use proptest::{prelude::*, test_runner::TestRunner};
+use solana_sdk::{program_pack::Pack, pubkey::Pubkey};
+
+const CLIENTS: usize = 3;
+const PROVIDERS: usize = 3;
+const CLIENT_FUNDS_USDC: u64 = 10_000;
+/// Listed prices of the three providers, payment units per GPU-hour.
+const PROVIDER_PRICES: [u64; PROVIDERS] = [400_000, 250_000, 900_000];
+
+#[derive(Clone, Debug)]
+enum Op {
+    Create {
+        client: usize,
+        gpus: u16,
+        max_price: u64,
+        duration: u32,
+        named: Option<usize>,
+    },
+    Cancel(usize),
+    Claim {
+        provider: usize,
+        job: usize,
+    },
+    Bid {
+        provider: usize,
+        job: usize,
+        price: u64,
+    },
+    /// Accepts one of the bids placed so far (by index, modulo their number).
+    AcceptBid {
+        bid: usize,
+    },
+    Submit {
+        job: usize,
+        percent_of_elapsed: u32,
+    },
+    AcceptResult(usize),
+    Finalize(usize),
+    Expire(usize),
+    Abandon(usize),
+    ClaimPayout(usize),
+    Close(usize),
+    Warp(u32),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let job = 0..4usize;
+    prop_oneof![
+        2 => (
+            0..CLIENTS, 1..=2u16, 1..3_000_000u64, 1..7_200u32, proptest::option::weighted(0.2, 0..PROVIDERS))
+            .prop_map(|(client, gpus, max_price, duration, named)| Op::Create { client, gpus, max_price, duration, named }),
+        1 => job.clone().prop_map(Op::Cancel),
+        3 => (0..PROVIDERS, job.clone()).prop_map(|(provider, job)| Op::Claim { provider, job }),
+        1 => (0..PROVIDERS, job.clone(), 1..3_000_000u64).prop_map(|(provider, job, price)| Op::Bid { provider, job, price }),
+        2 => (0..8usize).prop_map(|bid| Op::AcceptBid { bid }),
+        4 => (job.clone(), 0..=110u32).prop_map(|(job, percent_of_elapsed)| Op::Submit { job, percent_of_elapsed }),
+        2 => job.clone().prop_map(Op::AcceptResult),
+        3 => job.clone().prop_map(Op::Finalize),
+        1 => job.clone().prop_map(Op::Expire),
+        1 => job.clone().prop_map(Op::Abandon),
+        2 => (0..PROVIDERS).prop_map(Op::ClaimPayout),
+        2 => job.clone().prop_map(Op::Close),
+        5 => (1..5_000u32).prop_map(Op::Warp),
+    ]
+}
+
+/// Who signs an operation besides the fee payer.
+enum Signer {
+    Client(usize),
+    Provider(usize),
+}
+
+struct World {
+    ctx: TestContext,
+    m: MarketKeys,
+    providers: Vec<ProviderFixture>,
+    clients: Vec<ClientFixture>,
+    /// (client index, job keys), in creation order.
+    jobs: Vec<(usize, JobKeys)>,
+    /// (client index, job keys, provider index) of every bid placed.
+    bids: Vec<(usize, JobKeys, usize)>,
+    minted: u64,
+}
+
+impl World {
+    async fn new(fee_bps: u16) -> Self {
+        let mut ctx = TestContext::new().await;
+        ctx.capture_events(false);
+        let f = MarketFixture::prepare(&mut ctx, anchor_spl::token::ID).await;
+        let mut params = default_params();
+        params.fee_bps = fee_bps;
+        ctx.ok(&[f.initialize_ix(params)], &[&f.authority]).await;
+        let m = f.keys;
+        let mut providers = vec![];
+        for price in PROVIDER_PRICES {
+            let p = ProviderFixture::staked(&mut ctx, &m, 500, 500).await;
+            let update = UpdateProviderArgs {
+                price_per_gpu_hour: Some(price),
+                ..Default::default()
+            };
+            ctx.ok(
+                &[ix::update_provider(&m, &p.key(), update)],
+                &[&p.authority],
+            )
+            .await;
+            providers.push(p);
+        }
+        let mut clients = vec![];
+        for _ in 0..CLIENTS {
+            clients.push(ClientFixture::new(&mut ctx, &m, CLIENT_FUNDS_USDC).await);
+        }
+        World {
+            ctx,
+            m,
+            providers,
+            clients,
+            jobs: vec![],
+            bids: vec![],
+            minted: CLIENTS as u64 * CLIENT_FUNDS_USDC * ONE_USDC,
+        }
+    }
+
+    /// The `recency`-th most recent job (0 = newest) among those in one of `states`, so sequences
+    /// follow jobs through their lives; if none is in those states, any job (the chain then refuses
+    /// the transition, which is worth exercising too).
+    async fn pick(&mut self, recency: usize, states: &[JobState]) -> Option<(usize, JobKeys)> {
+        let mut fitting = vec![];
+        for (client, keys) in self.jobs.clone() {
+            if let Some(job) = self.job_account(&keys).await
+                && states.contains(&job.state)
+            {
+                fitting.push((client, keys));
+            }
+        }
+        let pool = if fitting.is_empty() {
+            &self.jobs
+        } else {
+            &fitting
+        };
+        let len = pool.len();
+        (len > 0).then(|| pool[len - 1 - recency % len])
+    }
+
+    async fn job_account(&mut self, keys: &JobKeys) -> Option<Job> {
+        self.ctx.account(&keys.job).await?;
+        Some(self.ctx.anchor_account(&keys.job).await)
+    }
+
+    /// The index of the provider running a job, if the job exists and has one.
+    async fn provider_of(&mut self, keys: &JobKeys) -> Option<usize> {
+        let job = self.job_account(keys).await?;
+        self.providers
+            .iter()
+            .position(|p| p.provider == job.provider)
+    }
+
+    /// Applies one operation and says whether the chain accepted it. Refusals are expected (wrong
+    /// state, wrong time, no funds): what matters is what the chain looks like afterwards.
+    async fn apply(&mut self, op: &Op) -> bool {
+        const OPEN: &[JobState] = &[JobState::Open];
+        const RUNNING: &[JobState] = &[JobState::Running];
+        const SUBMITTED: &[JobState] = &[JobState::Submitted];
+        const SETTLED: &[JobState] = &[JobState::Completed, JobState::Failed, JobState::Cancelled];
+        let m = self.m;
+        let (instruction, signer) = match *op {
+            Op::Create {
+                client,
+                gpus,
+                max_price,
+                duration,
+                named,
+            } => {
+                let nonce = self.jobs.len() as u64;
+                let mut args: CreateJobArgs = job_args(nonce);
+                args.requirements.gpu_count = gpus;
+                args.max_price_per_gpu_hour = max_price;
+                args.max_duration_secs = duration;
+                args.named_provider = named.map(|i| self.providers[i].provider);
+                let c = &self.clients[client];
+                let create = ix::create_job(&m, &c.key(), &c.payment_account, args);
+                let ok = self.ctx.execute(&[create], &[&c.authority]).await.is_ok();
+                if ok {
+                    self.jobs.push((client, c.job(&m, nonce)));
+                }
+                return ok;
+            }
+            Op::Bid {
+                provider,
+                job,
+                price,
+            } => {
+                let Some((client, keys)) = self.pick(job, OPEN).await else {
+                    return false;
+                };
+                let p = &self.providers[provider];
+                let bid = ix::place_bid(&m, &p.key(), &keys.job, price);
+                let ok = self.ctx.execute(&[bid], &[&p.authority]).await.is_ok();
+                if ok {
+                    self.bids.push((client, keys, provider));
+                }
+                return ok;
+            }
+            Op::AcceptBid { bid } => {
+                if self.bids.is_empty() {
+                    return false;
+                }
+                let (client, keys, provider) = self.bids[bid % self.bids.len()];
+                let c = &self.clients[client];
+                let accept =
+                    ix::accept_bid(&m, &c.key(), &keys.job, &self.providers[provider].key());
+                (accept, Some(Signer::Client(client)))
+            }
+            Op::Warp(secs) => {
+                self.ctx.advance_time(i64::from(secs)).await;
+                return true;
+            }
+            Op::ClaimPayout(provider) => {
+                let p = &self.providers[provider];
+                (
+                    ix::claim_payout(&m, &p.key(), &p.payment_account),
+                    Some(Signer::Provider(provider)),
+                )
+            }
+            Op::Cancel(j) => {
+                let Some((client, keys)) = self.pick(j, OPEN).await else {
+                    return false;
+                };
+                (
+                    ix::cancel_job(&self.clients[client].key(), &keys.job),
+                    Some(Signer::Client(client)),
+                )
+            }
+            Op::Close(j) => {
+                let Some((client, keys)) = self.pick(j, SETTLED).await else {
+                    return false;
+                };
+                let c = &self.clients[client];
+                (
+                    ix::close_job(&m, &c.key(), &keys.job, &c.payment_account),
+                    Some(Signer::Client(client)),
+                )
+            }
+            Op::Claim { provider, job } => {
+                let Some((_, keys)) = self.pick(job, OPEN).await else {
+                    return false;
+                };
+                (
+                    ix::claim_job(&m, &self.providers[provider].key(), &keys.job),
+                    Some(Signer::Provider(provider)),
+                )
+            }
+            Op::Submit {
+                job,
+                percent_of_elapsed,
+            } => {
+                let Some((_, keys)) = self.pick(job, RUNNING).await else {
+                    return false;
+                };
+                let Some(provider) = self.provider_of(&keys).await else {
+                    return false;
+                };
+                let started_at = self.job_account(&keys).await.map_or(0, |j| j.started_at);
+                let elapsed = (self.ctx.clock().await.unix_timestamp - started_at).max(0) as u64;
+                let metered =
+                    (elapsed * u64::from(percent_of_elapsed) / 100).min(u64::from(u32::MAX)) as u32;
+                let submit = ix::submit_result(
+                    &m,
+                    &self.providers[provider].key(),
+                    &keys.job,
+                    result_of(metered),
+                );
+                (submit, Some(Signer::Provider(provider)))
+            }
+            Op::Abandon(j) => {
+                let Some((_, keys)) = self.pick(j, RUNNING).await else {
+                    return false;
+                };
+                let Some(provider) = self.provider_of(&keys).await else {
+                    return false;
+                };
+                (
+                    ix::abandon_job(&m, &self.providers[provider].key(), &keys.job),
+                    Some(Signer::Provider(provider)),
+                )
+            }
+            Op::Expire(j) => {
+                let Some((client, keys)) = self.pick(j, RUNNING).await else {
+                    return false;
+                };
+                let Some(provider) = self.provider_of(&keys).await else {
+                    return false;
+                };
+                let c = &self.clients[client];
+                let expire =
+                    ix::expire_job(&m, &c.key(), &keys.job, &self.providers[provider].provider);
+                (expire, Some(Signer::Client(client)))
+            }
+            Op::AcceptResult(j) => {
+                let Some((client, keys)) = self.pick(j, SUBMITTED).await else {
+                    return false;
+                };
+                let Some(provider) = self.provider_of(&keys).await else {
+                    return false;
+                };
+                let c = &self.clients[client];
+                let accept =
+                    ix::accept_result(&m, &c.key(), &keys.job, &self.providers[provider].provider);
+                (accept, Some(Signer::Client(client)))
+            }
+            Op::Finalize(j) => {
+                let Some((_, keys)) = self.pick(j, SUBMITTED).await else {
+                    return false;
+                };
+                let Some(provider) = self.provider_of(&keys).await else {
+                    return false;
+                };
+                (
+                    ix::finalize_job(&m, &keys.job, &self.providers[provider].provider),
+                    None,
+                )
+            }
+        };
+        let signer = match signer {
+            Some(Signer::Client(i)) => vec![&self.clients[i].authority],
+            Some(Signer::Provider(i)) => vec![&self.providers[i].authority],
+            None => vec![],
+        };
+        self.ctx.execute(&[instruction], &signer).await.is_ok()
+    }
+
+    async fn balance_or_zero(&mut self, key: &Pubkey) -> u64 {
+        match self.ctx.account(key).await {
+            Some(_) => self.ctx.token_balance(key).await,
+            None => 0,
+        }
+    }
+
+    /// The invariants of the module doc; returns the first violation.
+    async fn check(&mut self) -> Result<(), String> {
+        let m = self.m;
+        let mint = self.ctx.account(&m.payment_mint).await.unwrap();
+        let supply = spl_token_interface::state::Mint::unpack(&mint.data)
+            .unwrap()
+            .supply;
+        if supply != self.minted {
+            return Err(format!("supply {supply} != minted {}", self.minted));
+        }
+
+        let mut held = 0u64;
+        let client_accounts: Vec<_> = self.clients.iter().map(|c| c.payment_account).collect();
+        for account in &client_accounts {
+            held += self.balance_or_zero(account).await;
+        }
+        let mut payouts = 0u64;
+        let mut unclaimed_earnings = 0u64;
+        let mut expected_gpus = [0u16; PROVIDERS];
+        let mut expected_active = [0u16; PROVIDERS];
+        let provider_accounts: Vec<_> = self
+            .providers
+            .iter()
+            .map(|p| (p.payment_account, p.payout_vault, p.provider))
+            .collect();
+        for (wallet, payout_vault, provider) in &provider_accounts {
+            held += self.balance_or_zero(wallet).await;
+            payouts += self.balance_or_zero(payout_vault).await;
+            let provider: Provider = self.ctx.anchor_account(provider).await;
+            unclaimed_earnings += provider.counters.total_earned - provider.counters.total_claimed;
+        }
+        held += payouts;
+        let treasury = self.balance_or_zero(&m.treasury).await;
+        held += treasury;
+
+        for (_, keys) in self.jobs.clone() {
+            let escrow = self.ctx.account(&keys.escrow_vault).await;
+            let Some(job) = self.job_account(&keys).await else {
+                if escrow.is_some() {
+                    return Err(format!("job {} closed but its escrow is open", keys.job));
+                }
+                continue;
+            };
+            let balance = self.ctx.token_balance(&keys.escrow_vault).await;
+            held += balance;
+            let s = job.settlement;
+            if job.state.is_settled() {
+                if balance != s.refund {
+                    return Err(format!(
+                        "settled job {} escrow {balance} != refund {}",
+                        keys.job, s.refund
+                    ));
+                }
+                if s.provider_share + s.fee + s.refund != job.deposit {
+                    return Err(format!(
+                        "job {} split {s:?} != deposit {}",
+                        keys.job, job.deposit
+                    ));
+                }
+            } else if balance != job.deposit {
+                return Err(format!(
+                    "unsettled job {} escrow {balance} != deposit {}",
+                    keys.job, job.deposit
+                ));
+            }
+            if let Some(i) = self
+                .providers
+                .iter()
+                .position(|p| p.provider == job.provider)
+            {
+                match job.state {
+                    JobState::Running => {
+                        expected_gpus[i] += job.requirements.gpu_count;
+                        expected_active[i] += 1;
+                    }
+                    JobState::Submitted | JobState::Disputed => expected_active[i] += 1,
+                    _ => {}
+                }
+            }
+        }
+        if held != supply {
+            return Err(format!("tokens held {held} != supply {supply}"));
+        }
+        if payouts != unclaimed_earnings {
+            return Err(format!(
+                "payout vaults {payouts} != unclaimed earnings {unclaimed_earnings}"
+            ));
+        }
+        let market: Market = self.ctx.anchor_account(&m.market).await;
+        if treasury != market.counters.total_fees {
+            return Err(format!(
+                "treasury {treasury} != fees {}",
+                market.counters.total_fees
+            ));
+        }
+        for (i, (_, _, key)) in provider_accounts.iter().enumerate() {
+            let provider: Provider = self.ctx.anchor_account(key).await;
+            if (provider.gpus_in_use, provider.active_jobs)
+                != (expected_gpus[i], expected_active[i])
+            {
+                return Err(format!(
+                    "provider {i}: gpus/active {:?} != jobs' {:?}",
+                    (provider.gpus_in_use, provider.active_jobs),
+                    (expected_gpus[i], expected_active[i])
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Settles and closes every job the way participants would, then checks nothing is left in escrow.
+    async fn drain(&mut self) -> Result<(), String> {
+        let m = self.m;
+        let window = i64::from(default_params().challenge_window_secs);
+        self.ctx.advance_time(7_200 + window + 1).await;
+        for (client, keys) in self.jobs.clone() {
+            let Some(job) = self.job_account(&keys).await else {
+                continue;
+            };
+            let c = &self.clients[client];
+            let provider = job.provider;
+            let settle = match job.state {
+                JobState::Open => Some(ix::cancel_job(&c.key(), &keys.job)),
+                JobState::Running => Some(ix::expire_job(&m, &c.key(), &keys.job, &provider)),
+                JobState::Submitted => Some(ix::finalize_job(&m, &keys.job, &provider)),
+                _ => None,
+            };
+            let close = ix::close_job(&m, &c.key(), &keys.job, &c.payment_account);
+            let ixs: Vec<_> = settle.into_iter().chain([close]).collect();
+            self.ctx
+                .execute(&ixs, &[&c.authority])
+                .await
+                .map_err(|e| format!("draining job {}: {e:?}", keys.job))?;
+        }
+        for (_, keys) in &self.jobs {
+            if self.ctx.account(&keys.escrow_vault).await.is_some() {
+                return Err(format!("escrow of {} still open after draining", keys.job));
+            }
+        }
+        for i in 0..PROVIDERS {
+            let vault = self.providers[i].payout_vault;
+            if self.ctx.token_balance(&vault).await > 0 {
+                let p = &self.providers[i];
+                let claim = ix::claim_payout(&m, &p.key(), &p.payment_account);
+                self.ctx
+                    .execute(&[claim], &[&p.authority])
+                    .await
+                    .map_err(|e| format!("claiming payouts of provider {i}: {e:?}"))?;
+            }
+            if self.ctx.token_balance(&vault).await != 0 {
+                return Err(format!(
+                    "payout vault of provider {i} not empty after claiming"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn tokens_are_conserved_and_escrows_hold_what_they_owe() {
+    let config = ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1_000),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let strategy = (0..=5_000u16, proptest::collection::vec(op(), 1..40));
+    // Successful operations by kind, over every case: the run must reach every transition, or its
+    // invariants prove little.
+    let accepted = std::cell::RefCell::new(std::collections::BTreeMap::<String, u32>::new());
+    let mut runner = TestRunner::new(config);
+    runner
+        .run(&strategy, |(fee_bps, ops)| {
+            runtime.block_on(async {
+                let mut world = World::new(fee_bps).await;
+                for (step, op) in ops.iter().enumerate() {
+                    if world.apply(op).await {
+                        let kind = format!("{op:?}");
+                        let kind = kind
+                            .split([' ', '('])
+                            .next()
+                            .unwrap_or_default()
+                            .to_string();
+                        *accepted.borrow_mut().entry(kind).or_default() += 1;
+                    }
+                    world.check().await.map_err(|e| {
+                        TestCaseError::fail(format!("after step {step} {op:?}: {e}"))
+                    })?;
+                }
+                world.drain().await.map_err(TestCaseError::fail)?;
+                world
+                    .check()
+                    .await
+                    .map_err(|e| TestCaseError::fail(format!("after draining: {e}")))
+            })
+        })
+        .unwrap();
+
+    let accepted = accepted.into_inner();
+    eprintln!("accepted operations: {accepted:?}");
+    for kind in [
+        "Create",
+        "Cancel",
+        "Claim",
+        "Bid",
+        "AcceptBid",
+        "Submit",
+        "AcceptResult",
+        "Finalize",
+        "Expire",
+        "Abandon",
+        "ClaimPayout",
+        "Close",
+    ] {
+        assert!(
+            accepted.get(kind).copied().unwrap_or(0) > 0,
+            "no {kind} ever succeeded: {accepted:?}"
+        );
+    }
+}
