@@ -806,3 +806,62 @@ async fn bad_jobs_are_refused_at_creation() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_pause_stops_new_jobs_but_running_ones_finish_and_pay() {
+    let World {
+        mut ctx,
+        f,
+        m,
+        provider: p,
+        client: c,
+    } = world().await;
+    let j = c.post(&mut ctx, &m, job_args(1)).await;
+    let open = c.post(&mut ctx, &m, job_args(2)).await;
+    ctx.ok(&[ix::claim_job(&m, &p.key(), &j.job)], &[&p.authority])
+        .await;
+    ctx.ok(&[ix::pause_market(&m)], &[&f.authority]).await;
+
+    let bid = ix::place_bid(&m, &p.key(), &open.job, 300_000);
+    ctx.fails_with(
+        &[bid],
+        &[&p.authority],
+        MarketError::MarketPaused,
+        &[open.job],
+    )
+    .await;
+
+    ctx.advance_time(600).await;
+    ctx.ok(
+        &[ix::submit_result(&m, &p.key(), &j.job, result_of(600))],
+        &[&p.authority],
+    )
+    .await;
+    ctx.advance_time(CHALLENGE).await;
+    ctx.ok(&[ix::finalize_job(&m, &j.job, &p.provider)], &[])
+        .await;
+    ctx.ok(
+        &[ix::claim_payout(&m, &p.key(), &p.payment_account)],
+        &[&p.authority],
+    )
+    .await;
+    ctx.ok(
+        &[ix::close_job(&m, &c.key(), &j.job, &c.payment_account)],
+        &[&c.authority],
+    )
+    .await;
+    ctx.ok(
+        &[
+            ix::cancel_job(&c.key(), &open.job),
+            ix::close_job(&m, &c.key(), &open.job, &c.payment_account),
+        ],
+        &[&c.authority],
+    )
+    .await;
+    // 0.40 × 2 GPUs × 600 s = 133_333, of which the fee is 3_333.
+    assert_eq!(ctx.token_balance(&p.payment_account).await, 130_000);
+    assert_eq!(
+        ctx.token_balance(&c.payment_account).await,
+        100 * ONE_USDC - 133_333
+    );
+}

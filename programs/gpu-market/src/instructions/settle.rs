@@ -4,6 +4,7 @@
 use crate::{
     constants::*,
     error::MarketError,
+    events::{CompletionReason, JobCompleted},
     job_signer_seeds,
     math::SafeMath,
     settlement::split,
@@ -118,5 +119,29 @@ impl SettleJob<'_> {
             }
         }
         Ok((settlement, billed_secs))
+    }
+}
+
+/// The event every completion emits, read back from the settled accounts.
+pub fn completed_event(
+    settle: &SettleJob,
+    reason: CompletionReason,
+    settlement: Settlement,
+    billed_secs: u32,
+    timestamp: i64,
+) -> JobCompleted {
+    JobCompleted {
+        market: settle.market.key(),
+        job: settle.job.key(),
+        client: settle.job.client,
+        provider: settle.provider.key(),
+        reason,
+        billed_secs,
+        settlement,
+        provider_jobs_completed: settle.provider.counters.jobs_completed,
+        provider_total_earned: settle.provider.counters.total_earned,
+        market_total_volume: settle.market.counters.total_volume,
+        market_total_fees: settle.market.counters.total_fees,
+        timestamp,
     }
 }

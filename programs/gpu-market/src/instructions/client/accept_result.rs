@@ -1,7 +1,8 @@
 use crate::{
     error::MarketError,
-    events::{CompletionReason, JobCompleted},
+    events::CompletionReason,
     instructions::settle::*,
+    state::JobState,
     utils::{now, require_no_remaining_accounts},
 };
 use anchor_lang::prelude::*;
@@ -21,9 +22,7 @@ impl AcceptResult<'_> {
         require_no_remaining_accounts(ctx.remaining_accounts)?;
         let timestamp = now()?;
         let settle = &mut ctx.accounts.settle;
-        settle
-            .job
-            .require_state(crate::state::JobState::Submitted)?;
+        settle.job.require_state(JobState::Submitted)?;
         let (settlement, billed_secs) = settle.complete(timestamp)?;
         let event = completed_event(
             settle,
@@ -34,29 +33,5 @@ impl AcceptResult<'_> {
         );
         emit_cpi!(event);
         Ok(())
-    }
-}
-
-/// The event every completion emits, read back from the settled accounts.
-pub fn completed_event(
-    settle: &SettleJob,
-    reason: CompletionReason,
-    settlement: crate::state::Settlement,
-    billed_secs: u32,
-    timestamp: i64,
-) -> JobCompleted {
-    JobCompleted {
-        market: settle.market.key(),
-        job: settle.job.key(),
-        client: settle.job.client,
-        provider: settle.provider.key(),
-        reason,
-        billed_secs,
-        settlement,
-        provider_jobs_completed: settle.provider.counters.jobs_completed,
-        provider_total_earned: settle.provider.counters.total_earned,
-        market_total_volume: settle.market.counters.total_volume,
-        market_total_fees: settle.market.counters.total_fees,
-        timestamp,
     }
 }

@@ -1,7 +1,7 @@
 use crate::{
     error::MarketError,
     events::CompletionReason,
-    instructions::{client::accept_result::completed_event, settle::*},
+    instructions::settle::*,
     math::SafeMath,
     state::JobState,
     utils::{now, require_no_remaining_accounts},
