@@ -16,6 +16,7 @@ pub mod pda;
 pub mod settlement;
 pub mod state;
 pub mod utils;
+pub mod verification;
 
 pub use instructions::*;
 pub use state::{

@@ -1,0 +1,253 @@
+//! Compute-proof primitives shared by the program, the provider agent, the verifier and the tests:
+//! the Merkle commitment over a job's chunks, and the derivation of which chunks verifiers sample.
+//!
+//! - Leaf `i` = `H(i as u32 LE ‖ H(chunk_output))`; the index inside the leaf binds each output to its
+//!   position.
+//! - Inner node = `H(0x01 ‖ left ‖ right)`; a node without a sibling is carried up unchanged (never
+//!   duplicated, which would let two different leaf lists share a root).
+//! - Sample seed = `H("gpu-market/sample/v1" ‖ slot_hash ‖ job)`, from a slot hash that did not exist when
+//!   the root was committed, so the provider cannot choose which chunks get checked.
+//! - Sample indices: `min(k, n)` distinct indices in `0..n`, drawn from `H(seed ‖ counter)`.
+//!
+//! `H` is SHA-256 (the runtime's `sol_sha256` on-chain).
+
+use solana_sha256_hasher::hashv;
+
+pub type Hash32 = [u8; 32];
+
+const NODE_TAG: &[u8] = &[1];
+const SAMPLE_DOMAIN: &[u8] = b"gpu-market/sample/v1";
+
+/// The leaf committing to chunk `index` whose output hashes to `output_hash`.
+pub fn leaf(index: u32, output_hash: &Hash32) -> Hash32 {
+    hashv(&[index.to_le_bytes().as_slice(), output_hash]).to_bytes()
+}
+
+/// The leaf committing to chunk `index` with output bytes `output`.
+pub fn chunk_leaf(index: u32, output: &[u8]) -> Hash32 {
+    leaf(index, &hashv(&[output]).to_bytes())
+}
+
+fn node(left: &Hash32, right: &Hash32) -> Hash32 {
+    hashv(&[NODE_TAG, left, right]).to_bytes()
+}
+
+/// A whole tree, kept by the provider to answer proof requests.
+#[derive(Clone, Debug)]
+pub struct MerkleTree {
+    /// `levels[0]` are the leaves, the last level is the root alone.
+    levels: Vec<Vec<Hash32>>,
+}
+
+impl MerkleTree {
+    /// Builds the tree over `leaves` (at least one).
+    pub fn new(leaves: Vec<Hash32>) -> Self {
+        assert!(!leaves.is_empty(), "a Merkle tree needs at least one leaf");
+        let mut levels = vec![leaves];
+        while levels.last().is_some_and(|level| level.len() > 1) {
+            let below = levels.last().expect("non-empty");
+            let above = below
+                .chunks(2)
+                .map(|pair| match pair {
+                    [left, right] => node(left, right),
+                    [single] => *single,
+                    _ => unreachable!("chunks(2) yields one or two"),
+                })
+                .collect();
+            levels.push(above);
+        }
+        Self { levels }
+    }
+
+    pub fn root(&self) -> Hash32 {
+        self.levels.last().expect("non-empty")[0]
+    }
+
+    pub fn leaf_count(&self) -> u32 {
+        self.levels[0].len() as u32
+    }
+
+    /// The sibling hashes from leaf `index` up to the root (levels where it has no sibling are skipped).
+    pub fn proof(&self, index: u32) -> Vec<Hash32> {
+        let mut position = index as usize;
+        let mut proof = vec![];
+        for level in &self.levels[..self.levels.len() - 1] {
+            let sibling = position ^ 1;
+            if sibling < level.len() {
+                proof.push(level[sibling]);
+            }
+            position /= 2;
+        }
+        proof
+    }
+}
+
+/// Whether `proof` shows that `leaf` sits at `index` in a tree of `leaf_count` leaves with `root`.
+pub fn verify_proof(
+    root: &Hash32,
+    leaf: &Hash32,
+    index: u32,
+    leaf_count: u32,
+    proof: &[Hash32],
+) -> bool {
+    if index >= leaf_count {
+        return false;
+    }
+    let mut hash = *leaf;
+    let mut position = index as u64;
+    let mut width = u64::from(leaf_count);
+    let mut siblings = proof.iter();
+    while width > 1 {
+        let sibling = position ^ 1;
+        if sibling < width {
+            let Some(sibling_hash) = siblings.next() else {
+                return false;
+            };
+            hash = if position.is_multiple_of(2) {
+                node(&hash, sibling_hash)
+            } else {
+                node(sibling_hash, &hash)
+            };
+        }
+        position /= 2;
+        width = width.div_ceil(2);
+    }
+    siblings.next().is_none() && hash == *root
+}
+
+/// The seed verifiers sample from, given the hash of a slot after the submission.
+pub fn sample_seed(slot_hash: &Hash32, job: &[u8; 32]) -> Hash32 {
+    hashv(&[SAMPLE_DOMAIN, slot_hash, job]).to_bytes()
+}
+
+/// `min(sample_count, chunk_count)` distinct chunk indices, determined by `seed` alone.
+pub fn sample_indices(seed: &Hash32, chunk_count: u32, sample_count: u16) -> Vec<u32> {
+    let n = chunk_count;
+    let k = u32::from(sample_count).min(n) as usize;
+    let mut draws = (0u64..).map(|counter| {
+        let h = hashv(&[seed.as_slice(), &counter.to_le_bytes()]).to_bytes();
+        u64::from_le_bytes(h[..8].try_into().expect("8 bytes"))
+    });
+    if u64::from(n) <= 2 * k as u64 {
+        // Dense: a partial Fisher–Yates shuffle of 0..n (n is at most twice the sample count here).
+        let mut pool: Vec<u32> = (0..n).collect();
+        for i in 0..k {
+            let remaining = u64::from(n) - i as u64;
+            let j = i + (draws.next().expect("endless") % remaining) as usize;
+            pool.swap(i, j);
+        }
+        pool.truncate(k);
+        pool
+    } else {
+        // Sparse: draw and reject repeats; fewer than two draws per index on average.
+        let mut picked = Vec::with_capacity(k);
+        while picked.len() < k {
+            let index = (draws.next().expect("endless") % u64::from(n)) as u32;
+            if !picked.contains(&index) {
+                picked.push(index);
+            }
+        }
+        picked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaves(n: u32) -> Vec<Hash32> {
+        (0..n).map(|i| chunk_leaf(i, &i.to_le_bytes())).collect()
+    }
+
+    #[test]
+    fn every_leaf_proves_against_the_root_for_every_tree_size() {
+        for n in 1..=33 {
+            let tree = MerkleTree::new(leaves(n));
+            for i in 0..n {
+                let proof = tree.proof(i);
+                assert!(
+                    verify_proof(&tree.root(), &leaves(n)[i as usize], i, n, &proof),
+                    "n={n} i={i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_single_leaf_is_its_own_root() {
+        let tree = MerkleTree::new(leaves(1));
+        assert_eq!(tree.root(), leaves(1)[0]);
+        assert!(tree.proof(0).is_empty());
+    }
+
+    #[test]
+    fn hand_computed_three_leaf_root() {
+        let l = leaves(3);
+        // Level 1: node(l0, l1), l2 carried up. Root: node(node(l0, l1), l2).
+        let expected = node(&node(&l[0], &l[1]), &l[2]);
+        assert_eq!(MerkleTree::new(l).root(), expected);
+    }
+
+    #[test]
+    fn forged_proofs_fail() {
+        let n = 10;
+        let tree = MerkleTree::new(leaves(n));
+        let root = tree.root();
+        let good = tree.proof(4);
+        let leaf4 = leaves(n)[4];
+        // Another output at the same index.
+        assert!(!verify_proof(&root, &chunk_leaf(4, b"fake"), 4, n, &good));
+        // The right output claimed at another index.
+        assert!(!verify_proof(&root, &leaf4, 5, n, &good));
+        // A tampered sibling, a missing one, an extra one.
+        let mut tampered = good.clone();
+        tampered[0][0] ^= 1;
+        assert!(!verify_proof(&root, &leaf4, 4, n, &tampered));
+        assert!(!verify_proof(&root, &leaf4, 4, n, &good[..good.len() - 1]));
+        let mut longer = good.clone();
+        longer.push([0; 32]);
+        assert!(!verify_proof(&root, &leaf4, 4, n, &longer));
+        // An index past the end, and the wrong leaf count.
+        assert!(!verify_proof(&root, &leaf4, n, n, &good));
+        assert!(!verify_proof(&root, &leaf4, 4, n + 7, &good));
+    }
+
+    #[test]
+    fn samples_are_distinct_in_range_deterministic_and_capped() {
+        let seed = sample_seed(&[9; 32], &[3; 32]);
+        for (n, k) in [
+            (1, 48),
+            (10, 48),
+            (96, 48),
+            (97, 48),
+            (1_000, 48),
+            (1 << 24, 1_024),
+        ] {
+            let picked = sample_indices(&seed, n, k);
+            assert_eq!(picked.len() as u32, u32::from(k).min(n), "n={n} k={k}");
+            let mut sorted = picked.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), picked.len(), "repeats for n={n}");
+            assert!(picked.iter().all(|&i| i < n));
+            assert_eq!(picked, sample_indices(&seed, n, k));
+        }
+        assert_ne!(
+            sample_indices(&sample_seed(&[1; 32], &[3; 32]), 1_000, 48),
+            sample_indices(&sample_seed(&[2; 32], &[3; 32]), 1_000, 48)
+        );
+    }
+
+    #[test]
+    fn samples_cover_chunks_evenly() {
+        // 4,000 seeds × 10 samples of 100 chunks: each chunk expects 400 hits; allow ±25%.
+        let mut hits = [0u32; 100];
+        for s in 0u32..4_000 {
+            let seed = sample_seed(&hashv(&[&s.to_le_bytes()]).to_bytes(), &[0; 32]);
+            for i in sample_indices(&seed, 100, 10) {
+                hits[i as usize] += 1;
+            }
+        }
+        assert!(hits.iter().all(|&h| (300..=500).contains(&h)), "{hits:?}");
+    }
+}
