@@ -4,7 +4,7 @@
 
 use anchor_lang::{Space, solana_program::rent::Rent};
 use anchor_spl::token_2022::spl_token_2022::state::Account as TokenAccount;
-use gpu_market::state::{Bid, Job, Market, Provider, Verifier};
+use gpu_market::state::{Bid, Job, Market, Provider, Verdict, Verifier};
 use solana_sdk::program_pack::Pack;
 
 fn main() {
@@ -37,6 +37,11 @@ fn main() {
             "Bid",
             8 + Bid::INIT_SPACE,
             "one per bid, closed when accepted or withdrawn",
+        ),
+        (
+            "Verdict",
+            8 + Verdict::INIT_SPACE,
+            "one per vote, paid by the verifier, closed by close_verdict once the job is settled",
         ),
     ];
     println!("| account | bytes | rent-exempt lamports | SOL | created |");

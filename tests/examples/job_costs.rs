@@ -10,7 +10,7 @@
 //! declared `SIZE` constants (`state.rs`), so the comparison uses one ruler.
 
 use anchor_lang::Space;
-use gpu_market::state::Job;
+use gpu_market::state::{Job, Verdict};
 use gpu_market_tests::{TestContext, fixtures::*, ix};
 use solana_sdk::{
     hash::Hash,
@@ -171,6 +171,52 @@ async fn main() {
         "\nAccounts created: Job ({job_len} B) and its escrow token account (165 B). Rent locked while the \
          job lives: {rent_during} lamports ({:.6} SOL); after close_job: {rent_after} lamports.",
         rent_during as f64 / 1e9
+    );
+
+    // The verification path, when a result is checked: sizes only (each is sent by its own actor).
+    let verifier = Keypair::new();
+    let sized = |step, instruction: Instruction, signer: &Keypair| {
+        row(
+            step,
+            &Transaction::new_signed_with_payer(
+                &[instruction],
+                Some(&signer.pubkey()),
+                &[signer],
+                Hash::default(),
+            ),
+        )
+    };
+    let verification = [
+        sized(
+            "record_sample_seed (anyone)",
+            ix::record_sample_seed(&m, &verifier.pubkey(), &j.job),
+            &verifier,
+        ),
+        sized(
+            "submit_verdict (verifier)",
+            ix::submit_verdict(&m, &verifier.pubkey(), &j.job, &p.provider, true, [0; 32]),
+            &verifier,
+        ),
+        sized(
+            "close_verdict (verifier)",
+            ix::close_verdict(&m, &verifier.pubkey(), &j.job),
+            &verifier,
+        ),
+        sized(
+            "dispute_result (client)",
+            ix::dispute_result(&m, &c.key(), &j.job, &p.provider),
+            &c.authority,
+        ),
+    ];
+    print_rows(
+        "gpu-market, verification and disputes (when a result is checked)",
+        &verification,
+    );
+    let verdict_len = 8 + Verdict::INIT_SPACE;
+    println!(
+        "\nEach vote creates a Verdict ({verdict_len} B, {} lamports of rent) paid by the verifier and \
+         returned by close_verdict once the job is settled.",
+        Rent::default().minimum_balance(verdict_len)
     );
 
     // Nosana, typical case: the client's payer is its authority, the node's payer is the node.

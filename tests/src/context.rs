@@ -342,6 +342,17 @@ impl TestContext {
         self.ctx.set_sysvar(&clock);
     }
 
+    /// `slots` slots on, with the same unix time. The bank at the new slot records its parent's hash in
+    /// the SlotHashes sysvar, as a real cluster does (the slots warped over have no entry, like
+    /// skipped slots).
+    pub async fn advance_slots(&mut self, slots: u64) {
+        let before = self.clock().await;
+        self.ctx.warp_to_slot(before.slot + slots).expect("warp");
+        let mut clock = self.clock().await;
+        clock.unix_timestamp = before.unix_timestamp;
+        self.ctx.set_sysvar(&clock);
+    }
+
     /// One slot on, with the same unix time (the runtime would otherwise re-estimate it).
     async fn next_slot(&mut self) {
         self.advance_time(0).await;

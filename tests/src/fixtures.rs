@@ -16,20 +16,9 @@ pub const PAYMENT_DECIMALS: u8 = 6;
 pub const STAKE_DECIMALS: u8 = 9;
 pub const ONE_STAKE: u64 = 1_000_000_000;
 
+/// The recommended parameters with 100 stake tokens per GPU.
 pub fn default_params() -> MarketParams {
-    MarketParams {
-        fee_bps: 250,
-        min_stake_per_gpu: 100 * ONE_STAKE,
-        unbonding_period_secs: 7 * 24 * 3600,
-        challenge_window_secs: 3600,
-        dispute_timeout_secs: 3 * 24 * 3600,
-        heartbeat_interval_secs: 60,
-        verifier_quorum: 2,
-        sample_count: 48,
-        slash_no_show_bps: 500,
-        slash_abandon_bps: 200,
-        slash_fraud_bps: 5_000,
-    }
+    MarketParams::recommended(100 * ONE_STAKE)
 }
 
 pub fn rtx4090_spec() -> HardwareSpec {

@@ -3,15 +3,15 @@
 
 use anchor_lang::{InstructionData, ToAccountMetas, system_program};
 use gpu_market::{
-    CreateJobArgs, InitializeMarketArgs, MarketParams, RegisterProviderArgs, ResultCommitment,
-    UpdateMarketArgs, UpdateProviderArgs, accounts, instruction,
+    CreateJobArgs, DisputeRuling, InitializeMarketArgs, MarketParams, RegisterProviderArgs,
+    ResultCommitment, UpdateMarketArgs, UpdateProviderArgs, accounts, instruction,
     pda::{
         find_bid_address, find_escrow_vault_address, find_event_authority_address,
         find_job_address, find_market_address, find_payout_vault_address, find_provider_address,
-        find_stake_vault_address, find_verifier_address,
+        find_stake_vault_address, find_verdict_address, find_verifier_address,
     },
 };
-use solana_sdk::{instruction::Instruction, pubkey::Pubkey};
+use solana_sdk::{instruction::Instruction, pubkey::Pubkey, sysvar::slot_hashes};
 
 /// The addresses that identify a market and its tokens.
 #[derive(Clone, Copy, Debug)]
@@ -470,6 +470,7 @@ pub fn abandon_job(m: &MarketKeys, provider_authority: &Pubkey, job: &Pubkey) ->
             market: m.market,
             job: *job,
             provider: m.provider(provider_authority),
+            slash: slash_accounts(m, &m.provider(provider_authority)),
             event_authority: event_authority(),
             program: gpu_market::ID,
         },
@@ -489,11 +490,21 @@ pub fn expire_job(
             market: m.market,
             job: *job,
             provider: *provider,
+            slash: slash_accounts(m, provider),
             event_authority: event_authority(),
             program: gpu_market::ID,
         },
         instruction::ExpireJob {},
     )
+}
+
+fn slash_accounts(m: &MarketKeys, provider: &Pubkey) -> accounts::SlashStake {
+    accounts::SlashStake {
+        stake_vault: find_stake_vault_address(provider).0,
+        slash_destination: m.slash_destination,
+        stake_mint: m.stake_mint,
+        stake_token_program: m.stake_token_program,
+    }
 }
 
 fn settle_accounts(m: &MarketKeys, job: &Pubkey, provider: &Pubkey) -> accounts::SettleJob {
@@ -556,5 +567,110 @@ pub fn claim_payout(
             program: gpu_market::ID,
         },
         instruction::ClaimPayout {},
+    )
+}
+
+pub fn record_sample_seed(m: &MarketKeys, cranker: &Pubkey, job: &Pubkey) -> Instruction {
+    build(
+        accounts::RecordSampleSeed {
+            cranker: *cranker,
+            market: m.market,
+            job: *job,
+            slot_hashes: slot_hashes::ID,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::RecordSampleSeed {},
+    )
+}
+
+pub fn submit_verdict(
+    m: &MarketKeys,
+    verifier_authority: &Pubkey,
+    job: &Pubkey,
+    provider: &Pubkey,
+    pass: bool,
+    evidence_hash: [u8; 32],
+) -> Instruction {
+    let verifier = m.verifier(verifier_authority);
+    build(
+        accounts::SubmitVerdict {
+            authority: *verifier_authority,
+            settle: settle_accounts(m, job, provider),
+            verifier,
+            verdict: find_verdict_address(job, &verifier).0,
+            slash: slash_accounts(m, provider),
+            slot_hashes: slot_hashes::ID,
+            system_program: system_program::ID,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::SubmitVerdict {
+            pass,
+            evidence_hash,
+        },
+    )
+}
+
+pub fn dispute_result(
+    m: &MarketKeys,
+    client: &Pubkey,
+    job: &Pubkey,
+    provider: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::DisputeResult {
+            client: *client,
+            market: m.market,
+            job: *job,
+            provider: *provider,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::DisputeResult {},
+    )
+}
+
+pub fn resolve_dispute(
+    m: &MarketKeys,
+    job: &Pubkey,
+    provider: &Pubkey,
+    ruling: DisputeRuling,
+) -> Instruction {
+    build(
+        accounts::ResolveDispute {
+            authority: m.authority,
+            settle: settle_accounts(m, job, provider),
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::ResolveDispute { ruling },
+    )
+}
+
+pub fn reinstate_provider(m: &MarketKeys, provider: &Pubkey) -> Instruction {
+    build(
+        accounts::ReinstateProvider {
+            authority: m.authority,
+            market: m.market,
+            provider: *provider,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::ReinstateProvider {},
+    )
+}
+
+pub fn close_verdict(m: &MarketKeys, verifier_authority: &Pubkey, job: &Pubkey) -> Instruction {
+    let verifier = m.verifier(verifier_authority);
+    build(
+        accounts::CloseVerdict {
+            authority: *verifier_authority,
+            verdict: find_verdict_address(job, &verifier).0,
+            job: *job,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::CloseVerdict {},
     )
 }

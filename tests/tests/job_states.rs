@@ -1,9 +1,9 @@
 //! Every job instruction sent from every state that does not allow it: the named error, and the job,
 //! its escrow, the provider, its payout vault and the treasury unchanged.
 
-use gpu_market::{error::MarketError, state::JobState};
+use gpu_market::{DisputeRuling, error::MarketError, state::JobState};
 use gpu_market_tests::{TestContext, fixtures::*, ix, ix::MarketKeys};
-use solana_sdk::{instruction::Instruction, signature::Keypair};
+use solana_sdk::{instruction::Instruction, signature::Keypair, signer::Signer};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Action {
@@ -15,9 +15,13 @@ enum Action {
     AcceptResult,
     Finalize,
     Close,
+    Dispute,
+    Verdict,
+    RecordSeed,
+    Resolve,
 }
 
-const ACTIONS: [Action; 8] = [
+const ACTIONS: [Action; 12] = [
     Action::Cancel,
     Action::Claim,
     Action::Submit,
@@ -26,6 +30,10 @@ const ACTIONS: [Action; 8] = [
     Action::AcceptResult,
     Action::Finalize,
     Action::Close,
+    Action::Dispute,
+    Action::Verdict,
+    Action::RecordSeed,
+    Action::Resolve,
 ];
 
 /// Which actions each state allows (given enough time has passed).
@@ -33,16 +41,24 @@ fn allowed(state: JobState) -> &'static [Action] {
     match state {
         JobState::Open => &[Action::Cancel, Action::Claim],
         JobState::Running => &[Action::Submit, Action::Abandon, Action::Expire],
-        JobState::Submitted => &[Action::AcceptResult, Action::Finalize],
+        JobState::Submitted => &[
+            Action::AcceptResult,
+            Action::Finalize,
+            Action::Dispute,
+            Action::Verdict,
+            Action::RecordSeed,
+        ],
+        JobState::Disputed => &[Action::Verdict, Action::RecordSeed, Action::Resolve],
         JobState::Completed | JobState::Failed | JobState::Cancelled => &[Action::Close],
-        JobState::Disputed => &[],
     }
 }
 
 struct Actors {
     m: MarketKeys,
+    authority: Keypair,
     p: ProviderFixture,
     c: ClientFixture,
+    verifier: Keypair,
 }
 
 impl Actors {
@@ -69,6 +85,29 @@ impl Actors {
                 ix::close_job(m, &c.key(), &job.job, &c.payment_account),
                 vec![&c.authority],
             ),
+            Action::Dispute => (
+                ix::dispute_result(m, &c.key(), &job.job, &p.provider),
+                vec![&c.authority],
+            ),
+            Action::Verdict => (
+                ix::submit_verdict(
+                    m,
+                    &self.verifier.pubkey(),
+                    &job.job,
+                    &p.provider,
+                    false,
+                    [0; 32],
+                ),
+                vec![&self.verifier],
+            ),
+            Action::RecordSeed => (
+                ix::record_sample_seed(m, &c.key(), &job.job),
+                vec![&c.authority],
+            ),
+            Action::Resolve => (
+                ix::resolve_dispute(m, &job.job, &p.provider, DisputeRuling::RefundClient),
+                vec![&self.authority],
+            ),
         }
     }
 }
@@ -89,6 +128,10 @@ async fn job_in(ctx: &mut TestContext, a: &Actors, nonce: u64, state: JobState) 
             match state {
                 JobState::Failed => step(ctx, Action::Abandon).await,
                 JobState::Submitted => step(ctx, Action::Submit).await,
+                JobState::Disputed => {
+                    step(ctx, Action::Submit).await;
+                    step(ctx, Action::Dispute).await;
+                }
                 JobState::Completed => {
                     step(ctx, Action::Submit).await;
                     step(ctx, Action::AcceptResult).await;
@@ -103,7 +146,11 @@ async fn job_in(ctx: &mut TestContext, a: &Actors, nonce: u64, state: JobState) 
 #[tokio::test]
 async fn no_instruction_runs_from_a_state_that_does_not_allow_it() {
     let mut ctx = TestContext::new().await;
-    let m = MarketFixture::new(&mut ctx).await.keys;
+    let f = MarketFixture::new(&mut ctx).await;
+    let m = f.keys;
+    let verifier = ctx.funded_wallet(1).await;
+    ctx.ok(&[ix::add_verifier(&m, &verifier.pubkey())], &[&f.authority])
+        .await;
     // Room for every job of the test at once: 16 GPUs.
     let p = ProviderFixture::registered(&mut ctx, &m, 5_000).await;
     let mut spec = rtx4090_spec();
@@ -123,12 +170,19 @@ async fn no_instruction_runs_from_a_state_that_does_not_allow_it() {
     )
     .await;
     let c = ClientFixture::new(&mut ctx, &m, 100).await;
-    let a = Actors { m, p, c };
+    let a = Actors {
+        m,
+        authority: f.authority,
+        p,
+        c,
+        verifier,
+    };
 
     let states = [
         JobState::Open,
         JobState::Running,
         JobState::Submitted,
+        JobState::Disputed,
         JobState::Completed,
         JobState::Failed,
         JobState::Cancelled,
@@ -157,6 +211,9 @@ async fn no_instruction_runs_from_a_state_that_does_not_allow_it() {
                     | Action::Expire
                     | Action::AcceptResult
                     | Action::Finalize
+                    | Action::Dispute
+                    | Action::Verdict
+                    | Action::Resolve
             );
             let expected = if never_held && provider_bound {
                 MarketError::WrongProvider
@@ -169,6 +226,6 @@ async fn no_instruction_runs_from_a_state_that_does_not_allow_it() {
             checked += 1;
         }
     }
-    // 6 + 5 + 6 + 7 + 7 + 7 refused pairs.
-    assert_eq!(checked, 38);
+    // Open 10, Running 9, Submitted 7, Disputed 9, and 11 for each settled state.
+    assert_eq!(checked, 68);
 }

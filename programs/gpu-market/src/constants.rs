@@ -53,3 +53,26 @@ pub const MAX_SPEC_URI_LEN: usize = 200;
 /// Upper bound on a result's chunk count (a Merkle tree of 2^24 leaves).
 pub const MAX_CHUNK_COUNT: u32 = 1 << 24;
 pub const SECONDS_PER_HOUR: u64 = 3_600;
+
+/// The verification sample seed comes from the hash of the first slot at least this many slots after
+/// the result's submission slot: a hash that did not exist when the provider committed its root.
+#[constant]
+pub const SAMPLE_SEED_DELAY_SLOTS: u64 = 10;
+
+/// Recommended market parameters. The verification ones are chosen from the verification benchmark
+/// (`docs/verification.md`): with 48 samples a provider faking 10% of a job's chunks is caught over 99%
+/// of the time, and a job of at least 960 chunks keeps one verifier's share of the work under 5%.
+pub mod recommended {
+    pub const FEE_BPS: u16 = 250;
+    pub const UNBONDING_PERIOD_SECS: u32 = 7 * 24 * 3600;
+    pub const CHALLENGE_WINDOW_SECS: u32 = 3600;
+    pub const DISPUTE_TIMEOUT_SECS: u32 = 3 * 24 * 3600;
+    pub const HEARTBEAT_INTERVAL_SECS: u32 = 60;
+    pub const VERIFIER_QUORUM: u8 = 2;
+    pub const SAMPLE_COUNT: u16 = 48;
+    /// Chunks a job should be split into so that `SAMPLE_COUNT` of them are at most 5% of its work.
+    pub const MIN_CHUNK_COUNT: u32 = 960;
+    pub const SLASH_NO_SHOW_BPS: u16 = 500;
+    pub const SLASH_ABANDON_BPS: u16 = 200;
+    pub const SLASH_FRAUD_BPS: u16 = 5_000;
+}

@@ -118,4 +118,32 @@ pub enum MarketError {
     NotTheJobClient,
     #[msg("The treasury account is not the market's")]
     WrongTreasury,
+
+    // --- verification, disputes and slashing ---
+    #[msg("The challenge window has closed")]
+    ChallengeWindowClosed,
+    #[msg("The slot whose hash seeds the verification sample has not been reached yet")]
+    SampleSeedNotReady,
+    #[msg("The sample seed is already recorded")]
+    SampleSeedAlreadyRecorded,
+    #[msg("This verifier has already voted on this result")]
+    AlreadyVoted,
+    #[msg("A verifier cannot vote on a job it is the client or the provider of")]
+    VerifierIsParty,
+    #[msg("The dispute timeout has not passed yet")]
+    DisputeTimeoutNotReached,
+    #[msg("The provider is not jailed")]
+    ProviderNotJailed,
+    #[msg("The stake vault is not this provider's")]
+    WrongStakeVault,
+    #[msg("The slash destination is not the market's")]
+    WrongSlashDestination,
+    #[msg("The mint is not the market's")]
+    WrongMint,
+    #[msg("The account is not the SlotHashes sysvar, or its data is malformed")]
+    InvalidSlotHashes,
+    #[msg("The signer is not the market's authority")]
+    NotMarketAuthority,
+    #[msg("The destination cannot be the vault the tokens come out of")]
+    DestinationIsVault,
 }

@@ -3,8 +3,8 @@
 //! the doc comment; times are unix seconds from the Clock sysvar.
 
 use crate::state::{
-    HardwareSpec, JobRequirements, MarketParams, ProviderStatus, ResultCommitment, Settlement,
-    WorkloadKind,
+    DisputeRuling, HardwareSpec, JobRequirements, MarketParams, ProviderStatus, ResultCommitment,
+    Settlement, WorkloadKind,
 };
 use anchor_lang::prelude::*;
 
@@ -233,6 +233,10 @@ pub enum CompletionReason {
     AcceptedByClient,
     /// The challenge window passed without a dispute.
     ChallengeWindowPassed,
+    /// A quorum of verifiers passed the result.
+    VerifierQuorum,
+    /// The market authority ruled for the provider on a dispute that verifiers left open.
+    AuthorityRuling,
 }
 
 #[event]
@@ -259,6 +263,10 @@ pub enum FailureReason {
     Expired,
     /// The provider gave the job up.
     Abandoned,
+    /// A quorum of verifiers failed the result.
+    VerificationFailed,
+    /// The market authority ruled for the client on a dispute that verifiers left open.
+    AuthorityRuling,
 }
 
 #[event]
@@ -293,5 +301,100 @@ pub struct PayoutClaimed {
     /// Payment-mint units paid out.
     pub amount: u64,
     pub provider_total_claimed: u64,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct SampleSeedRecorded {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    /// The slot whose hash the seed was derived from.
+    pub seed_slot: u64,
+    pub sample_seed: [u8; 32],
+    /// Who sent the transaction.
+    pub actor: Pubkey,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct VerdictSubmitted {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    /// The Verifier account.
+    pub verifier: Pubkey,
+    pub pass: bool,
+    pub evidence_hash: [u8; 32],
+    /// Tallies after this vote.
+    pub pass_votes: u8,
+    pub fail_votes: u8,
+    pub verifier_quorum: u8,
+    pub verifier_votes_cast: u64,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct VerdictClosed {
+    pub job: Pubkey,
+    pub verdict: Pubkey,
+    pub authority: Pubkey,
+    /// Lamports of rent returned to the verifier's wallet.
+    pub rent_returned: u64,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct JobDisputed {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub client: Pubkey,
+    pub provider: Pubkey,
+    pub provider_open_disputes: u16,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct DisputeResolved {
+    pub market: Pubkey,
+    pub job: Pubkey,
+    pub authority: Pubkey,
+    pub ruling: DisputeRuling,
+    pub timestamp: i64,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlashReason {
+    /// A running job expired without a result.
+    NoShow,
+    /// The provider abandoned a running job.
+    Abandon,
+    /// A quorum of verifiers failed the provider's result.
+    Fraud,
+}
+
+#[event]
+pub struct ProviderSlashed {
+    pub market: Pubkey,
+    pub provider: Pubkey,
+    pub job: Pubkey,
+    pub reason: SlashReason,
+    /// Stake-mint units sent to the market's slash destination (`from_staked + from_unbonding`).
+    pub amount: u64,
+    pub from_staked: u64,
+    pub from_unbonding: u64,
+    pub staked_after: u64,
+    pub unbonding_after: u64,
+    /// Whether the provider is now jailed (fraud).
+    pub jailed: bool,
+    pub provider_total_slashed: u64,
+    pub market_total_slashed: u64,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct ProviderReinstated {
+    pub market: Pubkey,
+    pub provider: Pubkey,
+    pub authority: Pubkey,
     pub timestamp: i64,
 }

@@ -20,8 +20,8 @@ pub mod verification;
 
 pub use instructions::*;
 pub use state::{
-    GpuModel, HardwareSpec, JobRequirements, MarketParams, Region, ResultCommitment, Workload,
-    WorkloadKind,
+    DisputeRuling, GpuModel, HardwareSpec, JobRequirements, MarketParams, Region, ResultCommitment,
+    Workload, WorkloadKind,
 };
 
 declare_id!("GPUmGjLvTxsjjj4zMkdDcME2BGDGwajaE9Toa9CBbga8");
@@ -72,6 +72,16 @@ pub mod gpu_market {
     /// Deregisters a verifier and returns its account's rent to the authority.
     pub fn remove_verifier(ctx: Context<RemoveVerifier>) -> Result<()> {
         RemoveVerifier::handler(ctx)
+    }
+
+    /// Lets a provider jailed for fraud take jobs again.
+    pub fn reinstate_provider(ctx: Context<ReinstateProvider>) -> Result<()> {
+        ReinstateProvider::handler(ctx)
+    }
+
+    /// Decides a dispute that verifiers left open past the dispute timeout.
+    pub fn resolve_dispute(ctx: Context<ResolveDispute>, ruling: DisputeRuling) -> Result<()> {
+        ResolveDispute::handler(ctx, ruling)
     }
 
     // --- provider ---
@@ -139,7 +149,7 @@ pub mod gpu_market {
         SubmitResult::handler(ctx, result)
     }
 
-    /// Gives a running job up; the client is refunded in full.
+    /// Gives a running job up; the client is refunded in full and the provider slashed.
     pub fn abandon_job(ctx: Context<AbandonJob>) -> Result<()> {
         AbandonJob::handler(ctx)
     }
@@ -171,6 +181,11 @@ pub mod gpu_market {
         AcceptResult::handler(ctx)
     }
 
+    /// Disputes a submitted result inside its challenge window.
+    pub fn dispute_result(ctx: Context<DisputeResult>) -> Result<()> {
+        DisputeResult::handler(ctx)
+    }
+
     /// Pays a settled job's refund and closes it, returning all rent to the client.
     pub fn close_job(ctx: Context<CloseJob>) -> Result<()> {
         CloseJob::handler(ctx)
@@ -183,9 +198,31 @@ pub mod gpu_market {
         FinalizeJob::handler(ctx)
     }
 
-    /// Fails a running job past its deadline without a result; the client is refunded in full.
+    /// Fails a running job past its deadline without a result; the client is refunded in full and
+    /// the provider slashed for the no-show.
     pub fn expire_job(ctx: Context<ExpireJob>) -> Result<()> {
         ExpireJob::handler(ctx)
+    }
+
+    /// Records a submitted job's verification sample seed once its seed slot has passed.
+    pub fn record_sample_seed(ctx: Context<RecordSampleSeed>) -> Result<()> {
+        RecordSampleSeed::handler(ctx)
+    }
+
+    // --- verifier ---
+
+    /// Votes on a submitted result; the vote that reaches the quorum settles or fails the job.
+    pub fn submit_verdict(
+        ctx: Context<SubmitVerdict>,
+        pass: bool,
+        evidence_hash: [u8; 32],
+    ) -> Result<()> {
+        SubmitVerdict::handler(ctx, pass, evidence_hash)
+    }
+
+    /// Returns a verdict account's rent to its verifier once the job no longer needs the vote.
+    pub fn close_verdict(ctx: Context<CloseVerdict>) -> Result<()> {
+        CloseVerdict::handler(ctx)
     }
 }
 

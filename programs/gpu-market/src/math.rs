@@ -33,7 +33,7 @@ macro_rules! impl_safe_math {
     )*};
 }
 
-impl_safe_math!(u16, u32, u64, u128, i64);
+impl_safe_math!(u8, u16, u32, u64, u128, i64);
 
 /// Narrows a u128 intermediate back to u64, failing instead of truncating.
 pub fn to_u64(value: u128) -> Result<u64> {

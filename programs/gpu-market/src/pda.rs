@@ -50,3 +50,7 @@ pub fn find_event_authority_address() -> (Pubkey, u8) {
 pub fn find_bid_address(job: &Pubkey, provider: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[SEED_BID, job.as_ref(), provider.as_ref()], &ID)
 }
+
+pub fn find_verdict_address(job: &Pubkey, verifier: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[SEED_VERDICT, job.as_ref(), verifier.as_ref()], &ID)
+}

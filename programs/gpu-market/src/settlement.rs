@@ -56,6 +56,41 @@ pub fn split(
     })
 }
 
+/// Where a slash's stake comes from, in stake-mint base units.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SlashAmounts {
+    pub from_staked: u64,
+    pub from_unbonding: u64,
+}
+
+impl SlashAmounts {
+    pub fn total(&self) -> Result<u64> {
+        self.from_staked.safe_add(self.from_unbonding)
+    }
+}
+
+/// A slash of `rate_bps` of the provider's whole stake (staked and unbonding alike, so unbonding is no
+/// escape), rounded down, capped at what the stake vault holds, taken from staked stake first.
+pub fn slash_amounts(
+    staked: u64,
+    unbonding: u64,
+    vault_balance: u64,
+    rate_bps: u16,
+) -> Result<SlashAmounts> {
+    let stake = u128::from(staked).safe_add(u128::from(unbonding))?;
+    let amount = to_u64(
+        stake
+            .safe_mul(u128::from(rate_bps))?
+            .safe_div(u128::from(BPS_DENOMINATOR))?
+            .min(u128::from(vault_balance)),
+    )?;
+    let from_staked = amount.min(staked);
+    Ok(SlashAmounts {
+        from_staked,
+        from_unbonding: amount.safe_sub(from_staked)?.min(unbonding),
+    })
+}
+
 /// Everything back to the client.
 pub fn full_refund(deposit: u64) -> Settlement {
     Settlement {
@@ -209,5 +244,28 @@ mod tests {
     #[test]
     fn a_cost_above_the_deposit_is_an_error_not_a_loss() {
         assert!(split(10, PRICE, 1, 3_600, 3_600, 0).is_err());
+    }
+
+    #[test]
+    fn slashes_take_staked_first_then_unbonding() {
+        let amounts = |staked, unbonding, vault, bps| {
+            let a = slash_amounts(staked, unbonding, vault, bps).unwrap();
+            (a.from_staked, a.from_unbonding)
+        };
+        // 50% of 1_000 + 600 = 800: all from staked while it lasts.
+        assert_eq!(amounts(1_000, 600, 1_600, 5_000), (800, 0));
+        // 50% of 200 + 1_400 = 800: 200 from staked, 600 from unbonding.
+        assert_eq!(amounts(200, 1_400, 1_600, 5_000), (200, 600));
+        // Everything unbonding: unbonding is no escape.
+        assert_eq!(amounts(0, 1_000, 1_000, 500), (0, 50));
+        // 100% takes it all.
+        assert_eq!(amounts(7, 3, 10, 10_000), (7, 3));
+        // Rounds down: 3% of 33 = 0.99 -> 0; rate 0 slashes nothing.
+        assert_eq!(amounts(33, 0, 33, 300), (0, 0));
+        assert_eq!(amounts(1_000, 0, 1_000, 0), (0, 0));
+        // Capped at what the vault holds.
+        assert_eq!(amounts(1_000, 1_000, 300, 10_000), (300, 0));
+        // The whole u64 range computes without overflow.
+        assert_eq!(amounts(u64::MAX, u64::MAX, u64::MAX, 10_000), (u64::MAX, 0));
     }
 }

@@ -120,6 +120,50 @@ pub fn sample_seed(slot_hash: &Hash32, job: &[u8; 32]) -> Hash32 {
     hashv(&[SAMPLE_DOMAIN, slot_hash, job]).to_bytes()
 }
 
+/// The SlotHashes sysvar's data was not the list it should be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MalformedSlotHashes;
+
+const SLOT_HASH_ENTRY_LEN: usize = 8 + 32;
+
+/// The entry the sample seed comes from: in the SlotHashes sysvar's data (a `u64` count, then
+/// `(slot, hash)` entries from newest to oldest), the oldest entry whose slot is at least
+/// `target_slot`. `None` while no such slot has passed. Skipped slots have no entry, hence "at least";
+/// once the target has aged out of the sysvar (512 slots), the oldest remaining entry is used, which
+/// is still a hash that did not exist at submission.
+pub fn seed_slot_hash(
+    slot_hashes: &[u8],
+    target_slot: u64,
+) -> Result<Option<(u64, Hash32)>, MalformedSlotHashes> {
+    let (count, entries) = slot_hashes.split_at_checked(8).ok_or(MalformedSlotHashes)?;
+    let count = u64::from_le_bytes(count.try_into().map_err(|_| MalformedSlotHashes)?);
+    let count = usize::try_from(count).map_err(|_| MalformedSlotHashes)?;
+    let entries = entries
+        .get(
+            ..count
+                .checked_mul(SLOT_HASH_ENTRY_LEN)
+                .ok_or(MalformedSlotHashes)?,
+        )
+        .ok_or(MalformedSlotHashes)?;
+    let entry = |i: usize| {
+        let bytes = &entries[i * SLOT_HASH_ENTRY_LEN..(i + 1) * SLOT_HASH_ENTRY_LEN];
+        let slot = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+        let hash: Hash32 = bytes[8..].try_into().expect("32 bytes");
+        (slot, hash)
+    };
+    // Newest first, so the entries at or after the target are a prefix; binary search its end.
+    let (mut low, mut high) = (0, count);
+    while low < high {
+        let mid = low + (high - low) / 2;
+        if entry(mid).0 >= target_slot {
+            low = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    Ok(low.checked_sub(1).map(entry))
+}
+
 /// `min(sample_count, chunk_count)` distinct chunk indices, determined by `seed` alone.
 pub fn sample_indices(seed: &Hash32, chunk_count: u32, sample_count: u16) -> Vec<u32> {
     let n = chunk_count;
@@ -236,6 +280,44 @@ mod tests {
             sample_indices(&sample_seed(&[1; 32], &[3; 32]), 1_000, 48),
             sample_indices(&sample_seed(&[2; 32], &[3; 32]), 1_000, 48)
         );
+    }
+
+    fn slot_hashes_data(slots: &[u64]) -> Vec<u8> {
+        let mut data = (slots.len() as u64).to_le_bytes().to_vec();
+        for &slot in slots {
+            data.extend_from_slice(&slot.to_le_bytes());
+            data.extend_from_slice(&[slot as u8; 32]);
+        }
+        data
+    }
+
+    #[test]
+    fn the_seed_slot_is_the_oldest_at_or_after_the_target() {
+        // Newest first, with slots 104 and 101 skipped.
+        let data = slot_hashes_data(&[107, 106, 105, 103, 102, 100, 99]);
+        let at = |target| seed_slot_hash(&data, target).unwrap().map(|(slot, _)| slot);
+        assert_eq!(at(100), Some(100));
+        assert_eq!(at(101), Some(102));
+        assert_eq!(at(104), Some(105));
+        assert_eq!(at(107), Some(107));
+        assert_eq!(at(108), None);
+        // Target already aged out: the oldest entry left.
+        assert_eq!(at(50), Some(99));
+        assert_eq!(seed_slot_hash(&data, 103).unwrap(), Some((103, [103; 32])));
+        assert_eq!(seed_slot_hash(&slot_hashes_data(&[]), 1).unwrap(), None);
+    }
+
+    #[test]
+    fn malformed_slot_hashes_are_refused() {
+        let data = slot_hashes_data(&[5, 4]);
+        assert_eq!(seed_slot_hash(&data[..7], 1), Err(MalformedSlotHashes));
+        assert_eq!(
+            seed_slot_hash(&data[..data.len() - 1], 1),
+            Err(MalformedSlotHashes)
+        );
+        let mut huge = data.clone();
+        huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert_eq!(seed_slot_hash(&huge, 1), Err(MalformedSlotHashes));
     }
 
     #[test]

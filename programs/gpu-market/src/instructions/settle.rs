@@ -4,7 +4,7 @@
 use crate::{
     constants::*,
     error::MarketError,
-    events::{CompletionReason, JobCompleted},
+    events::{CompletionReason, FailureReason, JobCompleted, JobFailed},
     job_signer_seeds,
     math::SafeMath,
     settlement::split,
@@ -72,6 +72,7 @@ impl SettleJob<'_> {
             matches!(job.state, JobState::Submitted | JobState::Disputed),
             MarketError::InvalidJobState
         );
+        job.close_dispute(&mut self.provider)?;
         let billed_secs = job.result.metered_secs.min(job.max_duration_secs);
         let settlement = split(
             job.deposit,
@@ -142,6 +143,27 @@ pub fn completed_event(
         provider_total_earned: settle.provider.counters.total_earned,
         market_total_volume: settle.market.counters.total_volume,
         market_total_fees: settle.market.counters.total_fees,
+        timestamp,
+    }
+}
+
+/// The event every failure emits, read back from the failed job and its provider.
+pub fn failed_event(
+    job: &Account<Job>,
+    provider: &Provider,
+    reason: FailureReason,
+    actor: Pubkey,
+    timestamp: i64,
+) -> JobFailed {
+    JobFailed {
+        market: job.market,
+        job: job.key(),
+        client: job.client,
+        provider: job.provider,
+        reason,
+        actor,
+        refund: job.settlement.refund,
+        provider_jobs_failed: provider.counters.jobs_failed,
         timestamp,
     }
 }

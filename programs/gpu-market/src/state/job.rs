@@ -32,6 +32,16 @@ impl JobState {
     }
 }
 
+/// The market authority's decision on a dispute that verifiers did not settle.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DisputeRuling {
+    /// The result stands: settle as if the window had passed.
+    PayProvider,
+    /// The result is rejected: the client is refunded in full. No slash: only a verifier quorum's
+    /// evidence slashes for fraud.
+    RefundClient,
+}
+
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WorkloadKind {
     /// Seeded integer matrix multiplication; a chunk is a block of output rows.
@@ -166,12 +176,17 @@ pub struct Job {
     pub settlement: Settlement,
     pub pass_votes: u8,
     pub fail_votes: u8,
-    /// Seed the verifiers' sample indices derive from; set with the first verdict.
+    /// Seed the verifiers' sample indices derive from; recorded with the first verdict (or earlier
+    /// by `record_sample_seed`).
     pub sample_seed: Option<[u8; 32]>,
     pub bump: u8,
     pub escrow_bump: u8,
+    /// When the client disputed the result (0 if it did not).
+    pub disputed_at: i64,
+    /// The slot whose hash the sample seed came from (0 until recorded).
+    pub seed_slot: u64,
     /// Room for fields added later without a migration.
-    pub reserved: [u8; 64],
+    pub reserved: [u8; 48],
 }
 
 impl Job {
@@ -190,6 +205,7 @@ impl Job {
         price_per_gpu_hour: u64,
     ) -> Result<()> {
         self.require_state(JobState::Open)?;
+        provider.require_not_jailed()?;
         require!(
             provider.status == ProviderStatus::Active,
             MarketError::ProviderNotActive
@@ -251,12 +267,42 @@ impl Job {
 
     /// Marks the job failed and owed back in full. The refund stays in escrow until `close_job`.
     pub fn fail(&mut self, provider: &mut Provider, market: &mut Market, now: i64) -> Result<()> {
+        self.close_dispute(provider)?;
         provider.active_jobs = provider.active_jobs.safe_sub(1)?;
         provider.counters.jobs_failed = provider.counters.jobs_failed.safe_add(1)?;
         market.counters.jobs_failed = market.counters.jobs_failed.safe_add(1)?;
         self.state = JobState::Failed;
         self.settlement = settlement::full_refund(self.deposit);
         self.settled_at = now;
+        Ok(())
+    }
+}
+
+impl Job {
+    /// A result can be verified or disputed: submitted and inside its challenge window, or disputed
+    /// (a dispute keeps it open to verifiers until it is decided).
+    pub fn require_under_review(&self, market: &Market, now: i64) -> Result<()> {
+        match self.state {
+            JobState::Submitted => {
+                let window_ends = self.challenge_window_ends(market)?;
+                require!(now < window_ends, MarketError::ChallengeWindowClosed);
+                Ok(())
+            }
+            JobState::Disputed => Ok(()),
+            _ => err!(MarketError::InvalidJobState),
+        }
+    }
+
+    pub fn challenge_window_ends(&self, market: &Market) -> Result<i64> {
+        self.submitted_at
+            .safe_add(i64::from(market.params.challenge_window_secs))
+    }
+
+    /// The provider's open-dispute count goes down when a disputed job is decided.
+    pub fn close_dispute(&self, provider: &mut Provider) -> Result<()> {
+        if self.state == JobState::Disputed {
+            provider.open_disputes = provider.open_disputes.safe_sub(1)?;
+        }
         Ok(())
     }
 }

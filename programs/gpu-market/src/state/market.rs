@@ -29,6 +29,24 @@ pub struct MarketParams {
 }
 
 impl MarketParams {
+    /// The [`recommended`] parameters with the given minimum stake per GPU (its value depends on
+    /// the stake token's).
+    pub fn recommended(min_stake_per_gpu: u64) -> Self {
+        Self {
+            fee_bps: recommended::FEE_BPS,
+            min_stake_per_gpu,
+            unbonding_period_secs: recommended::UNBONDING_PERIOD_SECS,
+            challenge_window_secs: recommended::CHALLENGE_WINDOW_SECS,
+            dispute_timeout_secs: recommended::DISPUTE_TIMEOUT_SECS,
+            heartbeat_interval_secs: recommended::HEARTBEAT_INTERVAL_SECS,
+            verifier_quorum: recommended::VERIFIER_QUORUM,
+            sample_count: recommended::SAMPLE_COUNT,
+            slash_no_show_bps: recommended::SLASH_NO_SHOW_BPS,
+            slash_abandon_bps: recommended::SLASH_ABANDON_BPS,
+            slash_fraud_bps: recommended::SLASH_FRAUD_BPS,
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
         require!(self.fee_bps <= MAX_FEE_BPS, MarketError::FeeTooHigh);
         require!(self.min_stake_per_gpu > 0, MarketError::InvalidMinStake);

@@ -40,7 +40,11 @@ pub struct CloseJob<'info> {
     pub payment_mint: InterfaceAccount<'info, Mint>,
 
     /// Receives the refund.
-    #[account(mut, token::mint = payment_mint)]
+    #[account(
+        mut,
+        token::mint = payment_mint,
+        constraint = destination.key() != escrow_vault.key() @ MarketError::DestinationIsVault,
+    )]
     pub destination: InterfaceAccount<'info, TokenAccount>,
 
     pub payment_token_program: Interface<'info, TokenInterface>,

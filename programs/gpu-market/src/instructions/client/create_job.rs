@@ -120,7 +120,9 @@ impl CreateJob<'_> {
             sample_seed: None,
             bump: ctx.bumps.job,
             escrow_bump: ctx.bumps.escrow_vault,
-            reserved: [0; 64],
+            disputed_at: 0,
+            seed_slot: 0,
+            reserved: [0; 48],
         });
         let counters = &mut accounts.market.counters;
         counters.jobs_created = counters.jobs_created.safe_add(1)?;

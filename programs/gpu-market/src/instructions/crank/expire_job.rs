@@ -1,14 +1,15 @@
 use crate::{
     constants::*,
     error::MarketError,
-    events::{FailureReason, JobFailed},
+    events::{FailureReason, SlashReason},
+    instructions::{settle::failed_event, slash::*},
     state::{Job, JobState, Market, Provider},
     utils::{now, require_no_remaining_accounts},
 };
 use anchor_lang::prelude::*;
 
 /// Anyone fails a running job whose deadline passed without a result; the client is owed its whole
-/// deposit.
+/// deposit and the provider is slashed at the no-show rate.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ExpireJob<'info> {
@@ -37,6 +38,8 @@ pub struct ExpireJob<'info> {
         bump = provider.bump,
     )]
     pub provider: Account<'info, Provider>,
+
+    pub slash: SlashStake<'info>,
 }
 
 impl ExpireJob<'_> {
@@ -52,21 +55,26 @@ impl ExpireJob<'_> {
         accounts
             .job
             .fail_running(&mut accounts.provider, &mut accounts.market, timestamp)?;
+        let slashed = accounts.slash.slash(
+            &mut accounts.market,
+            &mut accounts.provider,
+            accounts.job.key(),
+            SlashReason::NoShow,
+            timestamp,
+        )?;
         accounts.provider.invariant()?;
 
-        let job = &accounts.job;
-        let event = JobFailed {
-            market: job.market,
-            job: job.key(),
-            client: job.client,
-            provider: job.provider,
-            reason: FailureReason::Expired,
-            actor: accounts.cranker.key(),
-            refund: job.settlement.refund,
-            provider_jobs_failed: accounts.provider.counters.jobs_failed,
+        let event = failed_event(
+            &accounts.job,
+            &accounts.provider,
+            FailureReason::Expired,
+            accounts.cranker.key(),
             timestamp,
-        };
+        );
         emit_cpi!(event);
+        if let Some(event) = slashed {
+            emit_cpi!(event);
+        }
         Ok(())
     }
 }

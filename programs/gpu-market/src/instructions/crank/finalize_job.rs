@@ -2,7 +2,6 @@ use crate::{
     error::MarketError,
     events::CompletionReason,
     instructions::settle::*,
-    math::SafeMath,
     state::JobState,
     utils::{now, require_no_remaining_accounts},
 };
@@ -21,10 +20,7 @@ impl FinalizeJob<'_> {
         let timestamp = now()?;
         let settle = &mut ctx.accounts.settle;
         settle.job.require_state(JobState::Submitted)?;
-        let window_ends = settle
-            .job
-            .submitted_at
-            .safe_add(i64::from(settle.market.params.challenge_window_secs))?;
+        let window_ends = settle.job.challenge_window_ends(&settle.market)?;
         require!(timestamp >= window_ends, MarketError::ChallengeWindowOpen);
         let (settlement, billed_secs) = settle.complete(timestamp)?;
         let event = completed_event(

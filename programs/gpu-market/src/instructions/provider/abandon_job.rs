@@ -1,13 +1,15 @@
 use crate::{
     constants::*,
     error::MarketError,
-    events::{FailureReason, JobFailed},
+    events::{FailureReason, SlashReason},
+    instructions::{settle::failed_event, slash::*},
     state::{Job, Market, Provider},
     utils::{now, require_no_remaining_accounts},
 };
 use anchor_lang::prelude::*;
 
-/// The provider gives a running job up; the client is owed its whole deposit.
+/// The provider gives a running job up; the client is owed its whole deposit and the provider is
+/// slashed at the abandon rate.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct AbandonJob<'info> {
@@ -36,6 +38,8 @@ pub struct AbandonJob<'info> {
         bump = provider.bump,
     )]
     pub provider: Account<'info, Provider>,
+
+    pub slash: SlashStake<'info>,
 }
 
 impl AbandonJob<'_> {
@@ -46,21 +50,26 @@ impl AbandonJob<'_> {
         accounts
             .job
             .fail_running(&mut accounts.provider, &mut accounts.market, timestamp)?;
+        let slashed = accounts.slash.slash(
+            &mut accounts.market,
+            &mut accounts.provider,
+            accounts.job.key(),
+            SlashReason::Abandon,
+            timestamp,
+        )?;
         accounts.provider.invariant()?;
 
-        let job = &accounts.job;
-        let event = JobFailed {
-            market: job.market,
-            job: job.key(),
-            client: job.client,
-            provider: job.provider,
-            reason: FailureReason::Abandoned,
-            actor: accounts.authority.key(),
-            refund: job.settlement.refund,
-            provider_jobs_failed: accounts.provider.counters.jobs_failed,
+        let event = failed_event(
+            &accounts.job,
+            &accounts.provider,
+            FailureReason::Abandoned,
+            accounts.authority.key(),
             timestamp,
-        };
+        );
         emit_cpi!(event);
+        if let Some(event) = slashed {
+            emit_cpi!(event);
+        }
         Ok(())
     }
 }

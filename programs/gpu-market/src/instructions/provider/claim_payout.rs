@@ -41,7 +41,11 @@ pub struct ClaimPayout<'info> {
     #[account(address = market.payment_mint, mint::token_program = payment_token_program)]
     pub payment_mint: InterfaceAccount<'info, Mint>,
 
-    #[account(mut, token::mint = payment_mint)]
+    #[account(
+        mut,
+        token::mint = payment_mint,
+        constraint = destination.key() != payout_vault.key() @ MarketError::DestinationIsVault,
+    )]
     pub destination: InterfaceAccount<'info, TokenAccount>,
 
     pub payment_token_program: Interface<'info, TokenInterface>,

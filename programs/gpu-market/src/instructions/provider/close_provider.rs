@@ -57,11 +57,19 @@ pub struct CloseProvider<'info> {
     pub payout_vault: InterfaceAccount<'info, TokenAccount>,
 
     /// Receives any stake-mint tokens left in the stake vault.
-    #[account(mut, token::mint = stake_mint)]
+    #[account(
+        mut,
+        token::mint = stake_mint,
+        constraint = stake_destination.key() != stake_vault.key() @ MarketError::DestinationIsVault,
+    )]
     pub stake_destination: InterfaceAccount<'info, TokenAccount>,
 
     /// Receives unclaimed payouts.
-    #[account(mut, token::mint = payment_mint)]
+    #[account(
+        mut,
+        token::mint = payment_mint,
+        constraint = payout_destination.key() != payout_vault.key() @ MarketError::DestinationIsVault,
+    )]
     pub payout_destination: InterfaceAccount<'info, TokenAccount>,
 
     pub stake_token_program: Interface<'info, TokenInterface>,

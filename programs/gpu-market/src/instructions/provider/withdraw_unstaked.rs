@@ -42,7 +42,11 @@ pub struct WithdrawUnstaked<'info> {
     pub stake_vault: InterfaceAccount<'info, TokenAccount>,
 
     /// Any stake-mint account; the provider's owner chooses where its stake goes.
-    #[account(mut, token::mint = stake_mint)]
+    #[account(
+        mut,
+        token::mint = stake_mint,
+        constraint = destination.key() != stake_vault.key() @ MarketError::DestinationIsVault,
+    )]
     pub destination: InterfaceAccount<'info, TokenAccount>,
 
     pub stake_token_program: Interface<'info, TokenInterface>,
