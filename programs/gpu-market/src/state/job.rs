@@ -276,9 +276,7 @@ impl Job {
         self.settled_at = now;
         Ok(())
     }
-}
 
-impl Job {
     /// A result can be verified or disputed: submitted and inside its challenge window, or disputed
     /// (a dispute keeps it open to verifiers until it is decided).
     pub fn require_under_review(&self, market: &Market, now: i64) -> Result<()> {
