@@ -42,21 +42,14 @@ async fn world() -> World {
     let m = f.keys;
     let p = ProviderFixture::staked(&mut ctx, &m, 300, 300).await;
     let c = ClientFixture::new(&mut ctx, &m, 100).await;
-    let verifiers = [(); 3].map(|()| Keypair::new());
-    for v in &verifiers {
+    let mut verifiers = vec![];
+    for _ in 0..3 {
+        let v = ctx.funded_wallet(1).await;
         ctx.ok(&[ix::add_verifier(&m, &v.pubkey())], &[&f.authority])
             .await;
-        let funded = ctx.funded_wallet(1).await;
-        ctx.ok(
-            &[solana_system_interface::instruction::transfer(
-                &funded.pubkey(),
-                &v.pubkey(),
-                500_000_000,
-            )],
-            &[&funded],
-        )
-        .await;
+        verifiers.push(v);
     }
+    let verifiers = verifiers.try_into().expect("three verifiers");
     World {
         ctx,
         f,
