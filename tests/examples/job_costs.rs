@@ -11,7 +11,7 @@
 
 use anchor_lang::Space;
 use gpu_market::state::{Job, Verdict};
-use gpu_market_tests::{TestContext, fixtures::*, ix};
+use gpu_market_tests::{Chain, TestContext, fixtures::*, ix};
 use solana_sdk::{
     hash::Hash,
     instruction::{AccountMeta, Instruction},

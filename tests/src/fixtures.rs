@@ -1,6 +1,6 @@
 //! Ready-made markets, providers and parameters, so scenario tests start from a story, not set-up.
 
-use crate::{TestContext, ix, ix::MarketKeys};
+use crate::{Chain, ix, ix::MarketKeys};
 use gpu_market::{
     CreateJobArgs, GpuModel, HardwareSpec, JobRequirements, MarketParams, Region,
     RegisterProviderArgs, ResultCommitment, Workload, WorkloadKind,
@@ -51,7 +51,7 @@ pub struct MarketFixture {
 
 impl MarketFixture {
     /// Mints and destination accounts, without creating the market yet.
-    pub async fn prepare(ctx: &mut TestContext, token_program: Pubkey) -> Self {
+    pub async fn prepare(ctx: &mut impl Chain, token_program: Pubkey) -> Self {
         let authority = ctx.funded_wallet(10).await;
         let payment_mint = ctx.create_mint(&token_program, PAYMENT_DECIMALS).await;
         let stake_mint = ctx.create_mint(&token_program, STAKE_DECIMALS).await;
@@ -90,11 +90,11 @@ impl MarketFixture {
     }
 
     /// A live market with [`default_params`] on classic SPL Token.
-    pub async fn new(ctx: &mut TestContext) -> Self {
+    pub async fn new(ctx: &mut impl Chain) -> Self {
         Self::with_token_program(ctx, anchor_spl::token::ID).await
     }
 
-    pub async fn with_token_program(ctx: &mut TestContext, token_program: Pubkey) -> Self {
+    pub async fn with_token_program(ctx: &mut impl Chain, token_program: Pubkey) -> Self {
         let fixture = Self::prepare(ctx, token_program).await;
         let ix = fixture.initialize_ix(default_params());
         ctx.ok(&[ix], &[&fixture.authority]).await;
@@ -116,7 +116,7 @@ pub struct ProviderFixture {
 
 impl ProviderFixture {
     /// A wallet holding `stake_tokens` whole stake tokens, not yet registered.
-    pub async fn wallet(ctx: &mut TestContext, m: &MarketKeys, stake_tokens: u64) -> Self {
+    pub async fn wallet(ctx: &mut impl Chain, m: &MarketKeys, stake_tokens: u64) -> Self {
         let authority = ctx.funded_wallet(5).await;
         let stake_account = ctx
             .create_token_account(&m.stake_token_program, &m.stake_mint, &authority.pubkey())
@@ -147,7 +147,7 @@ impl ProviderFixture {
     }
 
     /// A registered provider with the default RTX 4090 spec and nothing staked.
-    pub async fn registered(ctx: &mut TestContext, m: &MarketKeys, stake_tokens: u64) -> Self {
+    pub async fn registered(ctx: &mut impl Chain, m: &MarketKeys, stake_tokens: u64) -> Self {
         let p = Self::wallet(ctx, m, stake_tokens).await;
         let ix = ix::register_provider(m, &p.authority.pubkey(), provider_args());
         ctx.ok(&[ix], &[&p.authority]).await;
@@ -156,7 +156,7 @@ impl ProviderFixture {
 
     /// A registered provider that has staked `staked` whole tokens out of `stake_tokens`.
     pub async fn staked(
-        ctx: &mut TestContext,
+        ctx: &mut impl Chain,
         m: &MarketKeys,
         stake_tokens: u64,
         staked: u64,
@@ -219,7 +219,7 @@ pub struct ClientFixture {
 }
 
 impl ClientFixture {
-    pub async fn new(ctx: &mut TestContext, m: &MarketKeys, usdc: u64) -> Self {
+    pub async fn new(ctx: &mut impl Chain, m: &MarketKeys, usdc: u64) -> Self {
         let authority = ctx.funded_wallet(5).await;
         let payment_account = ctx
             .create_token_account(
@@ -254,12 +254,7 @@ impl ClientFixture {
     }
 
     /// Posts `args` and returns the job's addresses.
-    pub async fn post(
-        &self,
-        ctx: &mut TestContext,
-        m: &MarketKeys,
-        args: CreateJobArgs,
-    ) -> JobKeys {
+    pub async fn post(&self, ctx: &mut impl Chain, m: &MarketKeys, args: CreateJobArgs) -> JobKeys {
         let keys = self.job(m, args.nonce);
         let ix = ix::create_job(m, &self.key(), &self.payment_account, args);
         ctx.ok(&[ix], &[&self.authority]).await;

@@ -26,7 +26,7 @@ use gpu_market::{
     error::MarketError,
     state::{self, ProviderStatus},
 };
-use gpu_market_tests::{TestContext, fixtures::*, ix, ix::MarketKeys};
+use gpu_market_tests::{Chain, TestContext, fixtures::*, ix, ix::MarketKeys};
 use solana_sdk::{
     instruction::{AccountMeta, Instruction},
     pubkey::Pubkey,

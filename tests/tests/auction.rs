@@ -7,7 +7,7 @@ use gpu_market::{
     pda::find_bid_address,
     state::{Bid, Job, JobState, Provider},
 };
-use gpu_market_tests::{TestContext, fixtures::*, ix};
+use gpu_market_tests::{Chain, TestContext, fixtures::*, ix};
 
 #[tokio::test]
 async fn the_client_takes_the_cheaper_bid() {

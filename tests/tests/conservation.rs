@@ -29,7 +29,7 @@ use gpu_market::{
     constants::SAMPLE_SEED_DELAY_SLOTS,
     state::{Job, JobState, Market, Provider, ProviderStatus},
 };
-use gpu_market_tests::{TestContext, fixtures::*, ix, ix::MarketKeys};
+use gpu_market_tests::{Chain, TestContext, fixtures::*, ix, ix::MarketKeys};
 use proptest::{
     prelude::*,
     test_runner::{RngSeed, TestRunner},

@@ -2,7 +2,7 @@
 //! its escrow, the provider, its payout vault and the treasury unchanged.
 
 use gpu_market::{DisputeRuling, error::MarketError, state::JobState};
-use gpu_market_tests::{TestContext, fixtures::*, ix, ix::MarketKeys};
+use gpu_market_tests::{Chain, TestContext, fixtures::*, ix, ix::MarketKeys};
 use solana_sdk::{instruction::Instruction, signature::Keypair, signer::Signer};
 
 #[derive(Clone, Copy, Debug, PartialEq)]

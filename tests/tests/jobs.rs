@@ -10,7 +10,7 @@ use gpu_market::{
     },
     state::{Job, JobState, Market, Provider, Settlement},
 };
-use gpu_market_tests::{TestContext, fixtures::*, ix, ix::MarketKeys};
+use gpu_market_tests::{Chain, TestContext, fixtures::*, ix, ix::MarketKeys};
 use solana_sdk::pubkey::Pubkey;
 
 struct World {

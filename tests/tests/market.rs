@@ -10,7 +10,7 @@ use gpu_market::{
     },
     state::{Market, Verifier},
 };
-use gpu_market_tests::{TestContext, fixtures::*, ix};
+use gpu_market_tests::{Chain, TestContext, fixtures::*, ix};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use gpu_market::{
     events::{ProviderClosed, ProviderHeartbeat, ProviderRegistered, ProviderUpdated},
     state::{Market, Provider, ProviderStatus},
 };
-use gpu_market_tests::{TestContext, fixtures::*, ix};
+use gpu_market_tests::{Chain, TestContext, fixtures::*, ix};
 use solana_sdk::program_pack::Pack;
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use gpu_market::{
     events::{Staked, UnstakeCancelled, UnstakeRequested, UnstakeWithdrawn},
     state::{Market, Provider},
 };
-use gpu_market_tests::{TestContext, fixtures::*, ix};
+use gpu_market_tests::{Chain, TestContext, fixtures::*, ix};
 
 #[tokio::test]
 async fn stake_moves_tokens_into_the_vault() {

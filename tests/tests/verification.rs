@@ -14,7 +14,7 @@ use gpu_market::{
     state::{Job, JobState, Market, Provider, ProviderStatus, Verdict},
     verification,
 };
-use gpu_market_tests::{TestContext, fixtures::*, ix, ix::MarketKeys};
+use gpu_market_tests::{Chain, TestContext, fixtures::*, ix, ix::MarketKeys};
 use solana_sdk::{
     pubkey::Pubkey,
     signature::Keypair,
