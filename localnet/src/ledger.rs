@@ -50,6 +50,9 @@ const fn spl_token_2022_id() -> Pubkey {
     solana_sdk::pubkey!("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
 }
 
+/// How often the bank's rooted account writes are flushed and cleaned (every 20 s at 400 ms slots).
+const CLEAN_EVERY_SLOTS: u64 = 50;
+
 /// A committed transaction, as `getTransaction` serves it.
 #[derive(Debug)]
 pub struct TxRecord {
@@ -165,7 +168,10 @@ fn program_test() -> ProgramTest {
 
 impl Ledger {
     pub async fn start() -> anyhow::Result<Arc<Self>> {
-        let ctx = program_test().start_with_context().await;
+        let mut ctx = program_test().start_with_context().await;
+        // Slots (and their blockhashes) come from `next_slot` alone, so a blockhash ages one entry
+        // per slot and lives 150 slots, as on a cluster.
+        ctx.stop_blockhash_task();
         let banks = ctx.banks_client.clone();
         let faucet = ctx.payer.insecure_clone();
         let genesis_hash = ctx.genesis_config().hash();
@@ -215,9 +221,19 @@ impl Ledger {
         &self.rent
     }
 
-    /// The slot being produced (every produced slot is confirmed and finalized at once).
+    /// The slot being produced: transactions land in it, and it is `processed` until it closes.
     pub fn slot(&self) -> Slot {
         self.slot.load(Ordering::Acquire)
+    }
+
+    /// The last produced slot: confirmed and finalized (one node, no forks).
+    pub fn produced_slot(&self) -> Slot {
+        self.slot().saturating_sub(1)
+    }
+
+    /// Whether `slot` has been produced, so what it holds is confirmed and finalized.
+    pub fn is_final(&self, slot: Slot) -> bool {
+        slot < self.slot()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LedgerEvent> {
@@ -327,9 +343,9 @@ impl Ledger {
             .collect()
     }
 
-    /// Signatures mentioning `address`, newest first, strictly older than `before` and strictly newer
-    /// than `until` (as a real node pages them). An unknown `before` yields nothing; an unknown
-    /// `until` does not stop the walk.
+    /// Produced transactions mentioning `address`, newest first, strictly older than `before` and
+    /// strictly newer than `until` (as a real node pages them). An unknown `before` yields nothing;
+    /// an unknown `until` does not stop the walk.
     pub fn signatures_for_address(
         &self,
         address: &Pubkey,
@@ -350,8 +366,9 @@ impl Ledger {
             walk = Box::new(walk.skip_while(move |s| *s != before).skip(1));
         }
         walk.take_while(|s| Some(*s) != until)
-            .take(limit)
             .filter_map(|s| history.transactions.get(s).cloned())
+            .filter(|record| self.is_final(record.slot))
+            .take(limit)
             .collect()
     }
 
@@ -475,6 +492,7 @@ impl Ledger {
             );
         };
         let post = self.accounts_of(&keys).await?;
+        let decimals = self.mint_decimals_for(&keys, &pre, &post).await?;
         let slot = self.slot();
         let clock = self.clock().await?;
         let status = processed.result;
@@ -494,8 +512,8 @@ impl Ledger {
                 .collect(),
             inner_instructions,
             log_messages: Some(metadata.log_messages),
-            pre_token_balances: Some(token_balances(&keys, &pre, &pre, &post)),
-            post_token_balances: Some(token_balances(&keys, &post, &pre, &post)),
+            pre_token_balances: Some(token_balances(&pre, &decimals)),
+            post_token_balances: Some(token_balances(&post, &decimals)),
             rewards: Some(vec![]),
             loaded_addresses: Default::default(),
             return_data: metadata.return_data,
@@ -524,9 +542,48 @@ impl Ledger {
                 .transactions
                 .insert(record.signature, record.clone());
         }
+        // Only writable accounts can change; read-only ones (programs, sysvars) stay out of the index.
+        let (written, written_state): (Vec<Pubkey>, Vec<Option<Account>>) = keys
+            .iter()
+            .zip(post)
+            .enumerate()
+            .filter(|(i, _)| record.transaction.message.is_maybe_writable(*i, None))
+            .map(|(_, (key, account))| (*key, account))
+            .unzip();
         let _ = self.events.send(LedgerEvent::Transaction(record));
-        self.index(&keys, post, slot);
+        self.index(&written, written_state, slot);
         Ok(())
+    }
+
+    /// Decimals of every mint whose token accounts appear among `keys`, read from the transaction's
+    /// own accounts or, for mints it does not list, from the bank.
+    async fn mint_decimals_for(
+        &self,
+        keys: &[Pubkey],
+        pre: &[Option<Account>],
+        post: &[Option<Account>],
+    ) -> anyhow::Result<HashMap<Pubkey, u8>> {
+        let mut mints: Vec<Pubkey> = pre
+            .iter()
+            .chain(post)
+            .flatten()
+            .filter(|account| TOKEN_PROGRAMS.contains(&account.owner))
+            .filter_map(|account| get_token_account_mint(&account.data))
+            .collect();
+        mints.sort_unstable();
+        mints.dedup();
+        let mut decimals = HashMap::with_capacity(mints.len());
+        for mint in mints {
+            let listed = keys.iter().position(|k| *k == mint);
+            let mint_account = match listed {
+                Some(i) => post[i].clone().or_else(|| pre[i].clone()),
+                None => self.account(&mint).await?,
+            };
+            if let Some(d) = mint_account.as_ref().and_then(mint_decimals) {
+                decimals.insert(mint, d);
+            }
+        }
+        Ok(decimals)
     }
 
     async fn accounts_of(&self, keys: &[Pubkey]) -> anyhow::Result<Vec<Option<Account>>> {
@@ -612,6 +669,9 @@ impl Ledger {
             );
         }
         runtime.previous_blockhash = blockhash;
+        if slot.is_multiple_of(CLEAN_EVERY_SLOTS) {
+            runtime.ctx.clean_accounts();
+        }
         self.slot.store(slot + 1, Ordering::Release);
         let _ = self.events.send(LedgerEvent::Slot {
             slot: slot + 1,
@@ -664,30 +724,22 @@ fn memo_of(tx: &VersionedTransaction) -> Option<String> {
     (!memos.is_empty()).then(|| memos.join("; "))
 }
 
-/// The token balances among `accounts` (one state of `keys`), with decimals read from the mints
-/// found in either state.
+/// The token balances among `accounts` (one state of a transaction's accounts, in key order).
 fn token_balances(
-    keys: &[Pubkey],
     accounts: &[Option<Account>],
-    pre: &[Option<Account>],
-    post: &[Option<Account>],
+    decimals: &HashMap<Pubkey, u8>,
 ) -> Vec<TransactionTokenBalance> {
-    let decimals_of = |mint: &Pubkey| {
-        let index = keys.iter().position(|k| k == mint)?;
-        let account = post[index].as_ref().or(pre[index].as_ref())?;
-        mint_decimals(account)
-    };
-    keys.iter()
-        .zip(accounts)
+    accounts
+        .iter()
         .enumerate()
-        .filter_map(|(index, (_, account))| {
+        .filter_map(|(index, account)| {
             let account = account.as_ref()?;
             if !TOKEN_PROGRAMS.contains(&account.owner) {
                 return None;
             }
             let mint = get_token_account_mint(&account.data)?;
             let (owner, amount) = token_owner_and_amount(&account.data)?;
-            let decimals = decimals_of(&mint)?;
+            let decimals = *decimals.get(&mint)?;
             Some(TransactionTokenBalance {
                 account_index: index as u8,
                 mint: mint.to_string(),

@@ -76,13 +76,20 @@ impl Localnet {
             .build(config.rpc_addr)
             .await?;
         let rpc_addr = rpc_server.local_addr()?;
-        let ws_addr = config.ws_addr.unwrap_or_else(|| {
-            let port = match config.rpc_addr.port() {
-                0 => 0,
-                port => port + 1,
-            };
-            SocketAddr::new(config.rpc_addr.ip(), port)
-        });
+        let ws_addr = match config.ws_addr {
+            Some(addr) => addr,
+            None => {
+                let port = match config.rpc_addr.port() {
+                    0 => 0,
+                    port => port.checked_add(1).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "the websocket needs the port after {port}; choose a lower one"
+                        )
+                    })?,
+                };
+                SocketAddr::new(config.rpc_addr.ip(), port)
+            }
+        };
         let ws_server = Server::builder()
             .set_config(
                 ServerConfig::builder()
@@ -162,8 +169,15 @@ pub fn write_keypair(keypair: &Keypair, path: &std::path::Path) -> anyhow::Resul
         std::fs::create_dir_all(dir)?;
     }
     let json = serde_json::to_string(&keypair.to_bytes().to_vec())?;
+    // A fresh file each time (never writing through a link someone left at that path).
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            anyhow::bail!("could not replace {}: {e}", path.display())
+        }
+        _ => {}
+    }
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options

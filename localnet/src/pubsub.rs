@@ -141,40 +141,45 @@ async fn run_slots(_: &Ledger, (): (), mut events: Events, sink: SubscriptionSin
     }
 }
 
-fn parse_signature(params: &Params<'_>) -> RpcResult<Signature> {
+/// A signature, and whether `processed` is enough (the default is `finalized`: the slot closed).
+fn parse_signature(params: &Params<'_>) -> RpcResult<(Signature, bool)> {
     let mut seq = params.sequence();
     let text: String = seq.next()?;
-    let _: Option<RpcSignatureSubscribeConfig> = seq.optional_next()?;
-    Signature::from_str(&text).map_err(|_| {
+    let config: Option<RpcSignatureSubscribeConfig> = seq.optional_next()?;
+    let processed = config
+        .and_then(|c| c.commitment)
+        .is_some_and(|c| c.is_processed());
+    let signature = Signature::from_str(&text).map_err(|_| {
         invalid_params(format!(
             "Invalid param: {text:?} is not a base-58 signature"
         ))
-    })
+    })?;
+    Ok((signature, processed))
 }
 
-/// One notification when the transaction is committed (at once if it already is), then the
-/// subscription ends, as a real node's does.
+/// One notification once the transaction reaches the commitment asked for (at once if it already
+/// has), then the subscription ends, as a real node's does. The ledger is asked again after every
+/// event, so a subscriber that fell behind the event stream still hears.
 async fn run_signature(
     ledger: &Ledger,
-    signature: Signature,
+    (signature, processed): (Signature, bool),
     mut events: Events,
     sink: SubscriptionSink,
 ) {
-    let mut found = ledger.transaction(&signature);
-    while found.is_none() {
-        match next_event(&mut events, &sink).await {
-            Some(LedgerEvent::Transaction(record)) if record.signature == signature => {
-                found = Some(record)
-            }
-            Some(_) => {}
-            None => return,
+    loop {
+        if let Some(record) = ledger
+            .transaction(&signature)
+            .filter(|r| processed || ledger.is_final(r.slot))
+        {
+            let result = RpcSignatureResult::ProcessedSignature(ProcessedSignatureResult {
+                err: record.meta.status.clone().err().map(Into::into),
+            });
+            notify(&sink, &respond(record.slot, result)).await;
+            return;
         }
-    }
-    if let Some(record) = found {
-        let result = RpcSignatureResult::ProcessedSignature(ProcessedSignatureResult {
-            err: record.meta.status.clone().err().map(Into::into),
-        });
-        notify(&sink, &respond(record.slot, result)).await;
+        if next_event(&mut events, &sink).await.is_none() {
+            return;
+        }
     }
 }
 

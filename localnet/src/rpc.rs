@@ -21,10 +21,10 @@ use solana_account_decoder::{
 };
 use solana_rpc_client_api::{
     config::{
-        RpcAccountInfoConfig, RpcBlockConfig, RpcContextConfig, RpcEncodingConfigWrapper,
-        RpcProgramAccountsConfig, RpcRequestAirdropConfig, RpcSendTransactionConfig,
-        RpcSignatureStatusConfig, RpcSignaturesForAddressConfig, RpcSimulateTransactionConfig,
-        RpcTokenAccountsFilter, RpcTransactionConfig,
+        RpcAccountInfoConfig, RpcBlockConfig, RpcBlocksConfigWrapper, RpcContextConfig,
+        RpcEncodingConfigWrapper, RpcProgramAccountsConfig, RpcRequestAirdropConfig,
+        RpcSendTransactionConfig, RpcSignatureStatusConfig, RpcSignaturesForAddressConfig,
+        RpcSimulateTransactionConfig, RpcTokenAccountsFilter, RpcTransactionConfig,
     },
     custom_error::{
         JSON_RPC_SERVER_ERROR_BLOCK_NOT_AVAILABLE,
@@ -209,7 +209,12 @@ async fn get_health(_: &Ledger, _: &Params<'_>) -> RpcResult<&'static str> {
 async fn get_version(_: &Ledger, _: &Params<'_>) -> RpcResult<RpcVersionInfo> {
     Ok(RpcVersionInfo {
         solana_core: RUNTIME_VERSION.into(),
-        feature_set: None,
+        // A real node's: the first four bytes of the runtime's feature-set id.
+        feature_set: Some(u32::from_le_bytes(
+            agave_feature_set::ID.as_ref()[..4]
+                .try_into()
+                .expect("a hash has four bytes"),
+        )),
     })
 }
 
@@ -217,19 +222,31 @@ async fn get_genesis_hash(ledger: &Ledger, _: &Params<'_>) -> RpcResult<String> 
     Ok(ledger.genesis_hash().to_string())
 }
 
-async fn context_config(ledger: &Ledger, params: &Params<'_>) -> RpcResult<()> {
+/// Checks the context config; true if it asks for `processed` (the open slot) rather than the
+/// default `finalized` (the last produced one).
+async fn context_config(ledger: &Ledger, params: &Params<'_>) -> RpcResult<bool> {
     let config: Option<RpcContextConfig> = Args::new(params).optional()?;
-    check_min_context_slot(ledger, config.and_then(|c| c.min_context_slot))
+    check_min_context_slot(ledger, config.and_then(|c| c.min_context_slot))?;
+    Ok(config
+        .and_then(|c| c.commitment)
+        .is_some_and(|c| c.is_processed()))
 }
 
 async fn get_slot(ledger: &Ledger, params: &Params<'_>) -> RpcResult<Slot> {
-    context_config(ledger, params).await?;
-    Ok(ledger.slot())
+    let processed = context_config(ledger, params).await?;
+    Ok(if processed {
+        ledger.slot()
+    } else {
+        ledger.produced_slot()
+    })
 }
 
 async fn get_block_height(ledger: &Ledger, params: &Params<'_>) -> RpcResult<u64> {
-    context_config(ledger, params).await?;
-    ledger.block_height().await.map_err(internal)
+    let processed = context_config(ledger, params).await?;
+    match ledger.block(ledger.produced_slot()) {
+        Some(block) if !processed => Ok(block.block_height),
+        _ => ledger.block_height().await.map_err(internal),
+    }
 }
 
 async fn get_epoch_info(ledger: &Ledger, params: &Params<'_>) -> RpcResult<EpochInfo> {
@@ -341,6 +358,21 @@ impl AccountEncoding {
             encoding: config.and_then(|c| c.encoding).unwrap_or(default),
             data_slice: config.and_then(|c| c.data_slice),
         })
+    }
+
+    async fn encode_keyed(
+        &self,
+        ledger: &Ledger,
+        accounts: &[(Pubkey, Account)],
+    ) -> RpcResult<Vec<RpcKeyedAccount>> {
+        let mut keyed = Vec::with_capacity(accounts.len());
+        for (pubkey, account) in accounts {
+            keyed.push(RpcKeyedAccount {
+                pubkey: pubkey.to_string(),
+                account: self.encode(ledger, pubkey, account).await?,
+            });
+        }
+        Ok(keyed)
     }
 
     async fn encode(
@@ -478,13 +510,7 @@ async fn get_program_accounts(
     let found = ledger.accounts_where(|_, account| {
         account.owner == program && filters.iter().all(|f| filter_matches(f, account))
     });
-    let mut keyed = Vec::with_capacity(found.len());
-    for (pubkey, account) in &found {
-        keyed.push(RpcKeyedAccount {
-            pubkey: pubkey.to_string(),
-            account: encoding.encode(ledger, pubkey, account).await?,
-        });
-    }
+    let keyed = encoding.encode_keyed(ledger, &found).await?;
     Ok(if config.with_context.unwrap_or_default() {
         OptionalContext::Context(respond(ledger, keyed))
     } else {
@@ -581,13 +607,7 @@ async fn get_token_accounts_by_owner(
                 .is_some_and(|m| mint.is_none_or(|want| m == want))
             && token_owner_and_amount(&account.data).is_some_and(|(o, _)| o == owner)
     });
-    let mut keyed = Vec::with_capacity(found.len());
-    for (pubkey, account) in &found {
-        keyed.push(RpcKeyedAccount {
-            pubkey: pubkey.to_string(),
-            account: encoding.encode(ledger, pubkey, account).await?,
-        });
-    }
+    let keyed = encoding.encode_keyed(ledger, &found).await?;
     Ok(respond(ledger, keyed))
 }
 
@@ -598,9 +618,9 @@ fn decode_bincode<T: DeserializeOwned>(
     encoding: TransactionBinaryEncoding,
     what: &str,
 ) -> RpcResult<T> {
-    let (bytes, max_encoded) = match encoding {
-        TransactionBinaryEncoding::Base58 => (bs58::decode(encoded).into_vec().ok(), 1683),
-        TransactionBinaryEncoding::Base64 => (BASE64_STANDARD.decode(encoded).ok(), 1644),
+    let max_encoded = match encoding {
+        TransactionBinaryEncoding::Base58 => 1683,
+        TransactionBinaryEncoding::Base64 => 1644,
     };
     if encoded.len() > max_encoded {
         return Err(invalid_params(format!(
@@ -608,6 +628,10 @@ fn decode_bincode<T: DeserializeOwned>(
             encoded.len()
         )));
     }
+    let bytes = match encoding {
+        TransactionBinaryEncoding::Base58 => bs58::decode(encoded).into_vec().ok(),
+        TransactionBinaryEncoding::Base64 => BASE64_STANDARD.decode(encoded).ok(),
+    };
     let bytes = bytes
         .ok_or_else(|| invalid_params(format!("invalid {encoding:?} encoding of the {what}")))?;
     if bytes.len() > PACKET_DATA_SIZE {
@@ -736,13 +760,19 @@ async fn simulate_transaction(
     Ok(respond(ledger, result))
 }
 
-fn status_of(record: &TxRecord) -> TransactionStatus {
+/// `processed` while its slot is open, then `finalized` (with nothing in between: one node).
+fn status_of(ledger: &Ledger, record: &TxRecord) -> TransactionStatus {
+    let (confirmations, confirmation_status) = if ledger.is_final(record.slot) {
+        (None, TransactionConfirmationStatus::Finalized)
+    } else {
+        (Some(0), TransactionConfirmationStatus::Processed)
+    };
     TransactionStatus {
         slot: record.slot,
-        confirmations: None,
+        confirmations,
         status: record.meta.status.clone(),
         err: record.meta.status.clone().err(),
-        confirmation_status: Some(TransactionConfirmationStatus::Finalized),
+        confirmation_status: Some(confirmation_status),
     }
 }
 
@@ -763,7 +793,7 @@ async fn get_signature_statuses(
         .map(|s| {
             Ok(ledger
                 .transaction(&parse_signature(s)?)
-                .map(|r| status_of(&r)))
+                .map(|r| status_of(ledger, &r)))
         })
         .collect::<RpcResult<Vec<_>>>()?;
     Ok(respond(ledger, statuses))
@@ -868,7 +898,11 @@ async fn get_transaction(
         .optional::<RpcEncodingConfigWrapper<RpcTransactionConfig>>()?
         .map(|c| c.convert_to_current())
         .unwrap_or_default();
-    let Some(record) = ledger.transaction(&signature) else {
+    // getTransaction serves confirmed transactions only: those of produced slots.
+    let Some(record) = ledger
+        .transaction(&signature)
+        .filter(|r| ledger.is_final(r.slot))
+    else {
         return Ok(None);
     };
     let encoding = config.encoding.unwrap_or(UiTransactionEncoding::Json);
@@ -967,9 +1001,20 @@ async fn get_block(ledger: &Ledger, params: &Params<'_>) -> RpcResult<UiConfirme
 async fn get_blocks(ledger: &Ledger, params: &Params<'_>) -> RpcResult<Vec<Slot>> {
     let mut args = Args::new(params);
     let start: Slot = args.required()?;
-    let end: Option<Slot> = args.optional()?;
-    let end = end.unwrap_or_else(|| ledger.slot());
-    if end.saturating_sub(start) > MAX_GET_BLOCKS_RANGE {
+    // The end slot, or a config object in its place (as solana-client sends when it has no end).
+    let (end, config) = args
+        .optional::<RpcBlocksConfigWrapper>()?
+        .map_or((None, None), |wrapper| wrapper.unzip());
+    let config: Option<RpcContextConfig> = match config {
+        Some(config) => Some(config),
+        None => args.optional()?,
+    };
+    check_min_context_slot(ledger, config.and_then(|c| c.min_context_slot))?;
+    let end = end.unwrap_or_else(|| ledger.produced_slot());
+    if end < start {
+        return Ok(vec![]);
+    }
+    if end - start > MAX_GET_BLOCKS_RANGE {
         return Err(invalid_params(format!(
             "Slot range too large; max {MAX_GET_BLOCKS_RANGE}"
         )));

@@ -45,10 +45,19 @@ async fn the_binary_serves_a_wallets_basic_calls() {
     let _running = Running(child);
 
     // It prints its URLs, the program id and the faucet keypair's path.
+    let (lines, printed_lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
     let mut printed = String::new();
-    let mut lines = BufReader::new(stdout).lines();
     while !printed.contains("ledger:") {
-        let line = lines.next().expect("a line").expect("utf-8");
+        let line = printed_lines
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("the binary stopped printing:\n{printed}"));
         printed.push_str(&line);
         printed.push('\n');
     }

@@ -26,7 +26,8 @@ use solana_sdk::{
     transaction::Transaction,
 };
 use solana_transaction_status_client_types::{
-    UiInstruction, UiTransactionEncoding, option_serializer::OptionSerializer,
+    EncodedConfirmedTransactionWithStatusMeta, UiInstruction, UiTransactionEncoding,
+    option_serializer::OptionSerializer,
 };
 use std::{collections::HashSet, path::PathBuf, time::Duration};
 
@@ -94,7 +95,7 @@ impl RpcChain {
         let url = self.rpc.url().replacen("http", "ws", 1);
         match url.rsplit_once(':') {
             Some((head, port)) => match port.trim_end_matches('/').parse::<u16>() {
-                Ok(port) => format!("{head}:{}", port + 1),
+                Ok(port) => format!("{head}:{}", port.saturating_add(1)),
                 Err(_) => url,
             },
             None => url,
@@ -166,20 +167,30 @@ impl RpcChain {
         )
     }
 
-    /// The committed transaction's logs and events, read back with `getTransaction`.
-    async fn outcome(&self, signature: &Signature) -> (Vec<String>, Vec<Vec<u8>>) {
-        let tx = self
-            .rpc
+    /// A committed transaction with its metadata, as `getTransaction` serves it in `encoding`.
+    pub async fn transaction(
+        &self,
+        signature: &Signature,
+        encoding: UiTransactionEncoding,
+    ) -> EncodedConfirmedTransactionWithStatusMeta {
+        self.rpc
             .get_transaction_with_config(
                 signature,
                 RpcTransactionConfig {
-                    encoding: Some(UiTransactionEncoding::Base64),
+                    encoding: Some(encoding),
                     commitment: Some(CommitmentConfig::confirmed()),
                     max_supported_transaction_version: Some(0),
                 },
             )
             .await
-            .expect("getTransaction");
+            .expect("getTransaction")
+    }
+
+    /// The committed transaction's logs and events, read back with `getTransaction`.
+    async fn outcome(&self, signature: &Signature) -> (Vec<String>, Vec<Vec<u8>>) {
+        let tx = self
+            .transaction(signature, UiTransactionEncoding::Base64)
+            .await;
         let meta = tx.transaction.meta.expect("transaction meta");
         let decoded = tx
             .transaction

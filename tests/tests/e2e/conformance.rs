@@ -8,8 +8,8 @@ use solana_client::{
     nonblocking::pubsub_client::PubsubClient,
     rpc_client::GetConfirmedSignaturesForAddress2Config,
     rpc_config::{
-        RpcAccountInfoConfig, RpcBlockConfig, RpcProgramAccountsConfig, RpcTransactionConfig,
-        RpcTransactionLogsConfig, RpcTransactionLogsFilter,
+        RpcAccountInfoConfig, RpcBlockConfig, RpcProgramAccountsConfig, RpcTransactionLogsConfig,
+        RpcTransactionLogsFilter,
     },
     rpc_filter::{Memcmp, RpcFilterType},
     rpc_request::TokenAccountsFilter,
@@ -61,7 +61,11 @@ async fn chain_and_account_methods_answer_in_solana_client_types() {
         .get_latest_blockhash_with_commitment(CommitmentConfig::confirmed())
         .await
         .expect("getLatestBlockhash");
-    assert!(last_valid > height);
+    // A blockhash lives 150 blocks, as on a cluster (the height may move on between the two calls).
+    assert!(
+        (height + 145..=height + 151).contains(&last_valid),
+        "{height} {last_valid}"
+    );
     assert!(
         rpc.is_blockhash_valid(&blockhash, CommitmentConfig::confirmed())
             .await
@@ -202,17 +206,9 @@ async fn chain_and_account_methods_answer_in_solana_client_types() {
         .signature
         .parse::<Signature>()
         .expect("signature");
-    let tx = rpc
-        .get_transaction_with_config(
-            &minted,
-            RpcTransactionConfig {
-                encoding: Some(UiTransactionEncoding::Base64),
-                commitment: Some(CommitmentConfig::confirmed()),
-                max_supported_transaction_version: Some(0),
-            },
-        )
-        .await
-        .expect("getTransaction");
+    let tx = chain
+        .transaction(&minted, UiTransactionEncoding::Base64)
+        .await;
     let meta = tx.transaction.meta.expect("meta");
     let balance = |balances: OptionSerializer<Vec<UiTransactionTokenBalance>>| {
         let balances = Option::<Vec<_>>::from(balances).expect("token balances");
@@ -316,17 +312,8 @@ async fn transactions_are_found_by_signature_address_and_block() {
         .as_ref()
         .expect("the market's first transaction");
     let tx = chain
-        .rpc
-        .get_transaction_with_config(
-            &initialize,
-            RpcTransactionConfig {
-                encoding: Some(UiTransactionEncoding::Json),
-                commitment: Some(CommitmentConfig::confirmed()),
-                max_supported_transaction_version: Some(0),
-            },
-        )
-        .await
-        .expect("getTransaction");
+        .transaction(&initialize, UiTransactionEncoding::Json)
+        .await;
     let meta = tx.transaction.meta.as_ref().expect("meta");
     assert!(meta.err.is_none());
     assert_eq!(meta.fee, 10_000, "two signatures");
@@ -372,14 +359,51 @@ async fn transactions_are_found_by_signature_address_and_block() {
         .await
         .expect("getBlocks");
     assert!(blocks.contains(&slot));
-    assert!(
+    // solana-client's own form (a config in the end slot's place), and a reversed range.
+    let produced = chain.rpc.get_blocks(0, None).await.expect("getBlocks");
+    assert!(produced.contains(&slot) && produced.is_sorted());
+    assert_eq!(
+        chain
+            .rpc
+            .get_blocks(slot + 10, Some(slot))
+            .await
+            .expect("getBlocks"),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
         chain
             .rpc
             .get_first_available_block()
             .await
-            .expect("getFirstAvailableBlock")
-            <= slot
+            .expect("getFirstAvailableBlock"),
+        produced[0]
     );
+
+    // A blockhash stays usable for 150 slots, not a moment: seconds later it still lands.
+    let old = chain.rpc.get_latest_blockhash().await.expect("blockhash");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        chain
+            .rpc
+            .is_blockhash_valid(&old, CommitmentConfig::confirmed())
+            .await
+            .expect("isBlockhashValid")
+    );
+    let late = Transaction::new_signed_with_payer(
+        &[solana_system_interface::instruction::transfer(
+            &chain.payer(),
+            &target,
+            2,
+        )],
+        Some(&chain.payer()),
+        &[chain.payer_keypair()],
+        old,
+    );
+    chain
+        .rpc
+        .send_and_confirm_transaction(&late)
+        .await
+        .expect("an eight-slot-old blockhash is accepted");
 
     // Simulation reports the program's logs and leaves nothing behind.
     let transfer = solana_system_interface::instruction::transfer(&chain.payer(), &target, 1);
@@ -467,15 +491,16 @@ async fn subscriptions_notify_slots_signatures_logs_and_accounts() {
         &[chain.payer_keypair()],
         blockhash,
     );
+    // Subscribed before it is sent, so the notification comes from the waiting path.
+    let (mut status, _unsubscribe_status) = pubsub
+        .signature_subscribe(&tx.signatures[0], None)
+        .await
+        .expect("signatureSubscribe");
     let signature = chain
         .rpc
         .send_transaction(&tx)
         .await
         .expect("sendTransaction");
-    let (mut status, _unsubscribe_status) = pubsub
-        .signature_subscribe(&signature, None)
-        .await
-        .expect("signatureSubscribe");
 
     let done = tokio::time::timeout(TIMEOUT, status.next())
         .await
