@@ -10,20 +10,40 @@ use solana_transaction_status_client_types::{
 };
 use std::fmt;
 
-/// Why a transaction could not be decoded. The pipeline records it and goes on.
+/// Why a transaction could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError(pub String);
+pub enum DecodeError {
+    /// The node's answer lacks what decoding needs (status metadata, inner instructions, a binary
+    /// transaction): a fault of the answer, not of the transaction, so it is fetched again and the
+    /// checkpoint does not move past it.
+    Incomplete(String),
+    /// The transaction's events do not decode: recorded as undecodable, and the pipeline goes on.
+    Undecodable(String),
+}
+
+impl DecodeError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, DecodeError::Incomplete(_))
+    }
+}
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            DecodeError::Incomplete(message) => write!(f, "incomplete answer: {message}"),
+            DecodeError::Undecodable(message) => f.write_str(message),
+        }
     }
 }
 
 impl std::error::Error for DecodeError {}
 
 fn error(message: impl Into<String>) -> DecodeError {
-    DecodeError(message.into())
+    DecodeError::Undecodable(message.into())
+}
+
+fn incomplete(message: impl Into<String>) -> DecodeError {
+    DecodeError::Incomplete(message.into())
 }
 
 /// The accounts an event is about, for indexing.
@@ -146,11 +166,10 @@ pub fn decode_transaction(
         .transaction
         .meta
         .as_ref()
-        .ok_or_else(|| error("the transaction has no status metadata"))?;
-    let decoded =
-        tx.transaction.transaction.decode().ok_or_else(|| {
-            error("the transaction could not be decoded (binary encoding expected)")
-        })?;
+        .ok_or_else(|| incomplete("the transaction has no status metadata"))?;
+    let decoded = tx.transaction.transaction.decode().ok_or_else(|| {
+        incomplete("the transaction could not be decoded (binary encoding expected)")
+    })?;
     let keys = decoded.message.static_account_keys();
     let error_text = meta.err.clone().map(|e| {
         let e: solana_sdk::transaction::TransactionError = e.into();
@@ -158,13 +177,15 @@ pub fn decode_transaction(
     });
     let mut events = vec![];
     if error_text.is_none() {
-        let inner = match &meta.inner_instructions {
-            OptionSerializer::Some(inner) => inner.as_slice(),
-            _ => &[],
+        // A node records inner instructions for every transaction (an empty list if none).
+        let OptionSerializer::Some(inner) = &meta.inner_instructions else {
+            return Err(incomplete("the node returned no innerInstructions"));
         };
         for ix in inner.iter().flat_map(|ixs| &ixs.instructions) {
             let UiInstruction::Compiled(ix) = ix else {
-                return Err(error("a parsed inner instruction (json encoding expected)"));
+                return Err(incomplete(
+                    "a parsed inner instruction (binary encoding expected)",
+                ));
             };
             let program = keys
                 .get(usize::from(ix.program_id_index))
@@ -307,7 +328,7 @@ mod tests {
         assert!(
             MarketEvent::decode(&[7; 40])
                 .unwrap_err()
-                .0
+                .to_string()
                 .contains("unknown event")
         );
     }
@@ -351,6 +372,22 @@ mod tests {
         let error = decode_transaction(Signature::default(), &unknown, &gpu_market::ID)
             .err()
             .expect("refused");
-        assert!(error.0.contains("unknown event"), "{error}");
+        assert!(!error.is_retryable());
+        assert!(error.to_string().contains("unknown event"), "{error}");
+
+        // An answer without inner instructions or metadata is the node's fault: fetched again.
+        let mut bare = transaction_with_inner(&tagged(&bytes), None);
+        if let Some(meta) = bare.transaction.meta.as_mut() {
+            meta.inner_instructions = OptionSerializer::None;
+        }
+        let error = decode_transaction(Signature::default(), &bare, &gpu_market::ID)
+            .err()
+            .expect("refused");
+        assert!(error.is_retryable(), "{error}");
+        bare.transaction.meta = None;
+        let error = decode_transaction(Signature::default(), &bare, &gpu_market::ID)
+            .err()
+            .expect("refused");
+        assert!(error.is_retryable(), "{error}");
     }
 }

@@ -59,6 +59,11 @@ impl Indexer {
                             report.failed += usize::from(decoded.error.is_some());
                             Indexed::Decoded(decoded)
                         }
+                        // The node's answer was incomplete: nothing of this batch is written,
+                        // and the next pass fetches it again.
+                        Err(error) if error.is_retryable() => {
+                            anyhow::bail!("transaction {}: {error}", item.signature)
+                        }
                         Err(error) => {
                             tracing::warn!(signature = %item.signature, "undecodable: {error}");
                             report.undecodable += 1;
