@@ -89,12 +89,7 @@ async fn failed_transaction(chain: &mut RpcChain) -> solana_sdk::signature::Sign
     let p = ProviderFixture::registered(chain, &market.keys, 1).await;
     let ix = ix::claim_payout(&market.keys, &p.key(), &p.payment_account);
     let blockhash = chain.rpc.get_latest_blockhash().await.expect("blockhash");
-    let tx = solana_sdk::transaction::Transaction::new_signed_with_payer(
-        &[ix],
-        Some(&chain.payer()),
-        &[chain.payer_keypair(), &p.authority],
-        blockhash,
-    );
+    let tx = chain.sign(&[ix], &[&p.authority], blockhash);
     let signature = chain
         .rpc
         .send_transaction_with_config(

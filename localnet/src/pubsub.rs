@@ -2,7 +2,7 @@
 
 use crate::{
     ledger::{Ledger, LedgerEvent},
-    rpc::{RpcResult, invalid_params},
+    rpc::{RpcResult, invalid_params, parse_pubkey, parse_signature},
 };
 use jsonrpsee::{RpcModule, SubscriptionSink, types::Params};
 use serde::Serialize;
@@ -18,7 +18,7 @@ use solana_rpc_client_api::{
     },
 };
 use solana_sdk::{pubkey::Pubkey, signature::Signature};
-use std::{str::FromStr, sync::Arc};
+use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 
 /// The subscriptions over `ledger`.
@@ -60,7 +60,7 @@ pub fn module(ledger: Arc<Ledger>) -> anyhow::Result<RpcModule<Ledger>> {
         "signatureSubscribe",
         "signatureNotification",
         "signatureUnsubscribe",
-        parse_signature,
+        parse_signature_subscription,
         run_signature
     );
     subscription!(
@@ -119,14 +119,6 @@ fn respond<T>(slot: u64, value: T) -> Response<T> {
     }
 }
 
-fn pubkey(text: &str) -> RpcResult<Pubkey> {
-    Pubkey::from_str(text).map_err(|_| {
-        invalid_params(format!(
-            "Invalid param: {text:?} is not a base-58 public key"
-        ))
-    })
-}
-
 fn parse_none(_: &Params<'_>) -> RpcResult<()> {
     Ok(())
 }
@@ -142,19 +134,14 @@ async fn run_slots(_: &Ledger, (): (), mut events: Events, sink: SubscriptionSin
 }
 
 /// A signature, and whether `processed` is enough (the default is `finalized`: the slot closed).
-fn parse_signature(params: &Params<'_>) -> RpcResult<(Signature, bool)> {
+fn parse_signature_subscription(params: &Params<'_>) -> RpcResult<(Signature, bool)> {
     let mut seq = params.sequence();
     let text: String = seq.next()?;
     let config: Option<RpcSignatureSubscribeConfig> = seq.optional_next()?;
     let processed = config
         .and_then(|c| c.commitment)
         .is_some_and(|c| c.is_processed());
-    let signature = Signature::from_str(&text).map_err(|_| {
-        invalid_params(format!(
-            "Invalid param: {text:?} is not a base-58 signature"
-        ))
-    })?;
-    Ok((signature, processed))
+    Ok((parse_signature(&text)?, processed))
 }
 
 /// One notification once the transaction reaches the commitment asked for (at once if it already
@@ -190,7 +177,7 @@ fn parse_logs(params: &Params<'_>) -> RpcResult<Option<Pubkey>> {
     match filter {
         RpcTransactionLogsFilter::All | RpcTransactionLogsFilter::AllWithVotes => Ok(None),
         RpcTransactionLogsFilter::Mentions(addresses) => match addresses.as_slice() {
-            [address] => pubkey(address).map(Some),
+            [address] => parse_pubkey(address).map(Some),
             _ => Err(invalid_params("Invalid Request: Only 1 address supported")),
         },
     }
@@ -230,7 +217,7 @@ fn parse_account(params: &Params<'_>) -> RpcResult<(Pubkey, RpcAccountInfoConfig
     let mut seq = params.sequence();
     let key: String = seq.next()?;
     let config: Option<RpcAccountInfoConfig> = seq.optional_next()?;
-    Ok((pubkey(&key)?, config.unwrap_or_default()))
+    Ok((parse_pubkey(&key)?, config.unwrap_or_default()))
 }
 
 async fn run_account(
@@ -266,7 +253,7 @@ fn parse_program(params: &Params<'_>) -> RpcResult<(Pubkey, RpcProgramAccountsCo
             .verify()
             .map_err(|e| invalid_params(format!("Invalid param: {e}")))?;
     }
-    Ok((pubkey(&key)?, config))
+    Ok((parse_pubkey(&key)?, config))
 }
 
 async fn run_program(

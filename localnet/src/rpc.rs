@@ -94,7 +94,7 @@ fn block_not_available(slot: Slot) -> ErrorObjectOwned {
     )
 }
 
-fn parse_pubkey(text: &str) -> RpcResult<Pubkey> {
+pub(crate) fn parse_pubkey(text: &str) -> RpcResult<Pubkey> {
     Pubkey::from_str(text).map_err(|_| {
         invalid_params(format!(
             "Invalid param: {text:?} is not a base-58 public key"
@@ -102,7 +102,7 @@ fn parse_pubkey(text: &str) -> RpcResult<Pubkey> {
     })
 }
 
-fn parse_signature(text: &str) -> RpcResult<Signature> {
+pub(crate) fn parse_signature(text: &str) -> RpcResult<Signature> {
     Signature::from_str(text).map_err(|_| {
         invalid_params(format!(
             "Invalid param: {text:?} is not a base-58 signature"

@@ -146,7 +146,8 @@ impl RpcChain {
         }
     }
 
-    fn sign(
+    /// `instructions` signed by the fee payer and `signers` over `blockhash`, not sent.
+    pub fn sign(
         &self,
         instructions: &[Instruction],
         signers: &[&Keypair],

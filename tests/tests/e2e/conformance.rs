@@ -19,7 +19,6 @@ use solana_sdk::{
     message::Message,
     signature::{Keypair, Signature},
     signer::Signer,
-    transaction::Transaction,
 };
 use solana_transaction_status_client_types::{
     TransactionDetails, UiTransactionEncoding, UiTransactionTokenBalance,
@@ -389,14 +388,13 @@ async fn transactions_are_found_by_signature_address_and_block() {
             .await
             .expect("isBlockhashValid")
     );
-    let late = Transaction::new_signed_with_payer(
+    let late = chain.sign(
         &[solana_system_interface::instruction::transfer(
             &chain.payer(),
             &target,
             2,
         )],
-        Some(&chain.payer()),
-        &[chain.payer_keypair()],
+        &[],
         old,
     );
     chain
@@ -408,12 +406,7 @@ async fn transactions_are_found_by_signature_address_and_block() {
     // Simulation reports the program's logs and leaves nothing behind.
     let transfer = solana_system_interface::instruction::transfer(&chain.payer(), &target, 1);
     let blockhash = chain.rpc.get_latest_blockhash().await.expect("blockhash");
-    let tx = Transaction::new_signed_with_payer(
-        &[transfer],
-        Some(&chain.payer()),
-        &[chain.payer_keypair()],
-        blockhash,
-    );
+    let tx = chain.sign(&[transfer], &[], blockhash);
     let before = chain.rpc.get_balance(&target).await.expect("getBalance");
     let simulated = chain
         .rpc
@@ -485,12 +478,7 @@ async fn subscriptions_notify_slots_signatures_logs_and_accounts() {
 
     let ix = solana_system_interface::instruction::transfer(&chain.payer(), &target, 7_000_000);
     let blockhash = chain.rpc.get_latest_blockhash().await.expect("blockhash");
-    let tx = Transaction::new_signed_with_payer(
-        &[ix],
-        Some(&chain.payer()),
-        &[chain.payer_keypair()],
-        blockhash,
-    );
+    let tx = chain.sign(&[ix], &[], blockhash);
     // Subscribed before it is sent, so the notification comes from the waiting path.
     let (mut status, _unsubscribe_status) = pubsub
         .signature_subscribe(&tx.signatures[0], None)
