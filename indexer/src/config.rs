@@ -4,7 +4,7 @@ use clap::Parser;
 use serde::Deserialize;
 use solana_commitment_config::CommitmentConfig;
 use solana_sdk::pubkey::Pubkey;
-use std::{path::PathBuf, str::FromStr, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 /// Indexes gpu-market's transactions and events from a Solana cluster into SQL (SQLite by default,
 /// PostgreSQL when the database URL says so). Every setting can also come from the environment
@@ -38,7 +38,14 @@ pub struct Args {
     /// Seconds between polls when the websocket is quiet [default: 2].
     #[arg(long, env = "GPU_MARKET_POLL_SECS")]
     pub poll_secs: Option<u64>,
-    /// Index what is there, then exit instead of following the chain.
+    /// Seconds before an RPC request is abandoned and retried [default: 30].
+    #[arg(long, env = "GPU_MARKET_RPC_TIMEOUT_SECS")]
+    pub rpc_timeout_secs: Option<u64>,
+    /// Address the query API listens on (HTTP; /v1/..., /healthz, /metrics, /openapi.json)
+    /// [default: 127.0.0.1:8080].
+    #[arg(long, env = "GPU_MARKET_LISTEN")]
+    pub listen: Option<String>,
+    /// Index what is there, then exit instead of following the chain (no API is served).
     #[arg(long)]
     pub once: bool,
 }
@@ -54,6 +61,8 @@ struct FileSettings {
     commitment: Option<String>,
     batch_size: Option<usize>,
     poll_secs: Option<u64>,
+    rpc_timeout_secs: Option<u64>,
+    listen: Option<String>,
 }
 
 /// Resolved settings.
@@ -66,6 +75,8 @@ pub struct Settings {
     pub commitment: CommitmentConfig,
     pub batch_size: usize,
     pub poll_interval: Duration,
+    pub rpc_timeout: Duration,
+    pub listen: SocketAddr,
     pub once: bool,
 }
 
@@ -126,7 +137,24 @@ impl Settings {
             (1..=3_600).contains(&poll_secs),
             "--poll-secs must be 1 to 3600"
         );
+        let listen = args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen = SocketAddr::from_str(&listen).map_err(|_| {
+            anyhow::anyhow!("--listen {listen:?} is not an address and port such as 127.0.0.1:8080")
+        })?;
+        let rpc_timeout_secs = args
+            .rpc_timeout_secs
+            .or(file.rpc_timeout_secs)
+            .unwrap_or(30);
+        anyhow::ensure!(
+            (1..=600).contains(&rpc_timeout_secs),
+            "--rpc-timeout-secs must be 1 to 600"
+        );
         Ok(Self {
+            rpc_timeout: Duration::from_secs(rpc_timeout_secs),
+            listen,
             rpc_url,
             ws_url,
             program_id,

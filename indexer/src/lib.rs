@@ -5,19 +5,30 @@
 //!   -> store (sqlx: SQLite by default, PostgreSQL; one database transaction per batch, checkpoint included)
 //! ```
 
+pub mod api;
 pub mod config;
 pub mod decode;
+pub mod derive;
+pub mod metrics;
+pub mod reputation;
 pub mod source;
 pub mod store;
 
 use decode::decode_transaction;
+use futures_util::{StreamExt, TryStreamExt, stream};
 use source::Source;
-use store::{Checkpoint, Indexed, Store};
+use store::{Checkpoint, Indexed, Outcome, Store};
+
+/// `getTransaction` calls in flight at once.
+const FETCH_CONCURRENCY: usize = 8;
 
 /// What one pass indexed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SyncReport {
+    /// Transactions listed since the checkpoint.
     pub transactions: usize,
+    /// Of those, not indexed before.
+    pub new_transactions: usize,
     pub events: usize,
     pub failed: usize,
     pub undecodable: usize,
@@ -43,41 +54,58 @@ impl Indexer {
         progress: impl Fn(usize, usize),
     ) -> anyhow::Result<SyncReport> {
         let checkpoint = self.store.checkpoint().await?;
-        let pending = self
-            .source
-            .signatures_since(checkpoint.map(|c| c.signature))
-            .await?;
+        let pending = self.source.signatures_since(checkpoint).await?;
+        // Places within a slot continue from what is indexed when the listing resumes inside the
+        // checkpoint's slot (only possible at confirmed commitment).
+        let mut slot = checkpoint.map(|c| c.slot);
+        let mut position = match checkpoint {
+            Some(c) => self.store.indexed_in_slot(c.slot).await?,
+            None => 0,
+        };
         let mut report = SyncReport::default();
         for chunk in pending.chunks(self.batch_size.max(1)) {
+            let fetched: Vec<_> = stream::iter(chunk)
+                .map(|item| async move {
+                    let tx = self.source.transaction(&item.signature).await?;
+                    anyhow::Ok((item, tx))
+                })
+                .buffered(FETCH_CONCURRENCY)
+                .try_collect()
+                .await?;
             let mut batch = Vec::with_capacity(chunk.len());
-            for item in chunk {
-                let tx = self.source.transaction(&item.signature).await?;
-                batch.push(
+            for (item, tx) in fetched {
+                if slot != Some(item.slot) {
+                    slot = Some(item.slot);
+                    position = 0;
+                }
+                let outcome =
                     match decode_transaction(item.signature, &tx, self.source.program_id()) {
                         Ok(decoded) => {
-                            report.events += decoded.events.len();
                             report.failed += usize::from(decoded.error.is_some());
-                            Indexed::Decoded(decoded)
+                            Outcome::Decoded(decoded)
                         }
-                        // The node's answer was incomplete: nothing of this batch is written,
-                        // and the next pass fetches it again.
+                        // The node's answer was incomplete: nothing of this batch is written, and
+                        // the next pass fetches it again.
                         Err(error) if error.is_retryable() => {
                             anyhow::bail!("transaction {}: {error}", item.signature)
                         }
                         Err(error) => {
                             tracing::warn!(signature = %item.signature, "undecodable: {error}");
-                            report.undecodable += 1;
-                            Indexed::Undecodable {
-                                signature: item.signature,
-                                slot: item.slot,
-                                error,
-                            }
+                            Outcome::Undecodable(error)
                         }
-                    },
-                );
+                    };
+                batch.push(Indexed {
+                    signature: item.signature,
+                    slot: item.slot,
+                    position,
+                    block_time: tx.block_time,
+                    outcome,
+                });
+                position += 1;
             }
             let last = chunk.last().expect("chunks are not empty");
-            self.store
+            let written = self
+                .store
                 .write_batch(
                     &batch,
                     Checkpoint {
@@ -86,7 +114,11 @@ impl Indexer {
                     },
                 )
                 .await?;
+            metrics::record_batch(&written);
             report.transactions += chunk.len();
+            report.new_transactions += written.new_transactions;
+            report.events += written.events;
+            report.undecodable += written.undecodable;
             progress(report.transactions, pending.len());
         }
         Ok(report)

@@ -4,13 +4,15 @@ use clap::Parser;
 use futures_util::StreamExt;
 use indexer::{
     Indexer,
+    api::{self, ApiState},
     config::{Args, Settings},
+    metrics::METRICS,
     source::Source,
     store::Store,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use solana_client::{
-    nonblocking::pubsub_client::PubsubClient,
+    nonblocking::{pubsub_client::PubsubClient, rpc_client::RpcClient},
     rpc_config::{RpcTransactionLogsConfig, RpcTransactionLogsFilter},
 };
 use std::{sync::Arc, time::Duration};
@@ -30,11 +32,30 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let settings = Settings::resolve(Args::parse())?;
     let store = Store::connect(&settings.database_url).await?;
+    if !settings.once {
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("could not listen on {}: {e}", settings.listen))?;
+        let state = ApiState {
+            store: store.clone(),
+            rpc: Some(Arc::new(RpcClient::new_with_commitment(
+                settings.rpc_url.clone(),
+                settings.commitment,
+            ))),
+        };
+        tracing::info!("API on http://{}", listener.local_addr()?);
+        tokio::spawn(async move {
+            if let Err(error) = api::serve(listener, state).await {
+                tracing::error!("the API stopped: {error:#}");
+            }
+        });
+    }
     let indexer = Indexer {
-        source: Source::new(
+        source: Source::with_timeout(
             settings.rpc_url.clone(),
             settings.program_id,
             settings.commitment,
+            settings.rpc_timeout,
         )?,
         store,
         batch_size: settings.batch_size,
@@ -52,22 +73,30 @@ async fn main() -> anyhow::Result<()> {
     }
     let mut backoff = Duration::from_millis(250);
     loop {
+        let before = indexer.store.checkpoint().await.ok();
         let bar = ProgressBar::hidden();
-        let result = indexer
-            .sync_with_progress(|done, total| {
-                if bar.is_hidden() && total > settings.batch_size {
-                    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                    bar.set_style(
-                        ProgressStyle::with_template(
-                            "backfilling {bar:40} {pos}/{len} transactions ({per_sec}, {eta} left)",
-                        )
-                        .expect("template"),
-                    );
-                }
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-            })
-            .await;
+        // Ctrl-C stops between batches: what was written stays, with its checkpoint.
+        let sync = indexer.sync_with_progress(|done, total| {
+            if bar.is_hidden() && total > settings.batch_size {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "backfilling {bar:40} {pos}/{len} transactions ({per_sec}, {eta} left)",
+                    )
+                    .expect("template"),
+                );
+            }
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        });
+        let result = tokio::select! {
+            result = sync => result,
+            result = tokio::signal::ctrl_c() => {
+                bar.finish_and_clear();
+                tracing::info!("stopping; the next start resumes from the checkpoint");
+                return Ok(result?);
+            }
+        };
         bar.finish_and_clear();
         match result {
             Ok(report) => {
@@ -75,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
                 if report.transactions > 0 {
                     tracing::info!(
                         transactions = report.transactions,
+                        new = report.new_transactions,
                         events = report.events,
                         failed = report.failed,
                         undecodable = report.undecodable,
@@ -88,6 +118,11 @@ async fn main() -> anyhow::Result<()> {
             // Nothing of a failed batch is written and the checkpoint stays put: retrying later
             // leaves no gap and no duplicate.
             Err(error) => {
+                METRICS.sync_errors.inc();
+                // Batches written before the error were progress: the wait starts over.
+                if indexer.store.checkpoint().await.ok() != before {
+                    backoff = Duration::from_millis(250);
+                }
                 tracing::warn!("sync failed, retrying in {backoff:?}: {error:#}");
                 if settings.once {
                     return Err(error);

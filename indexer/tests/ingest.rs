@@ -1,6 +1,9 @@
 //! The pipeline against localnet, on SQLite and on PostgreSQL: a market's whole story indexed once,
 //! then again (nothing doubles), then from scratch into a database that already holds it.
 
+mod common;
+
+use common::fresh_databases;
 use gpu_market_tests::{Chain, RpcChain, fixtures::*, ix};
 use indexer::{
     Indexer,
@@ -8,43 +11,6 @@ use indexer::{
     store::{Store, Table},
 };
 use solana_commitment_config::CommitmentConfig;
-
-/// The PostgreSQL server the tests use (CI starts one; `.ci/run` fails if it cannot).
-fn postgres_base() -> String {
-    std::env::var("GPU_MARKET_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-/// A fresh, empty database of each kind.
-async fn fresh_databases(name: &str) -> Vec<(&'static str, String)> {
-    let sqlite = std::env::temp_dir().join(format!(
-        "gpu-market-indexer-{name}-{}.db",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_file(&sqlite);
-
-    sqlx::any::install_default_drivers();
-    let base = postgres_base();
-    let admin = sqlx::AnyPool::connect(&base)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {base} is required for these tests: {e}"));
-    let database = format!("gpu_market_{name}_{}", std::process::id());
-    // The name is this test's and this process's, not input.
-    for statement in [
-        format!("DROP DATABASE IF EXISTS {database}"),
-        format!("CREATE DATABASE {database}"),
-    ] {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-            .execute(&admin)
-            .await
-            .expect("a fresh database");
-    }
-    let (server, _) = base.rsplit_once('/').expect("a database in the URL");
-    vec![
-        ("sqlite", sqlite.display().to_string()),
-        ("postgres", format!("{server}/{database}")),
-    ]
-}
 
 /// A market, a staked provider, and one job from posting to payout and close.
 async fn market_story(chain: &mut RpcChain) {

@@ -59,9 +59,13 @@ impl RpcChain {
 
     /// A new localnet in-process on free ports, with a payer funded by `requestAirdrop`.
     pub async fn start_localnet() -> Self {
-        let localnet = Localnet::start(Config::default())
-            .await
-            .expect("localnet starts");
+        Self::start_localnet_with(Config::default()).await
+    }
+
+    /// [`Self::start_localnet`] with `config` (a shorter slot, for tests that send many
+    /// transactions).
+    pub async fn start_localnet_with(config: Config) -> Self {
+        let localnet = Localnet::start(config).await.expect("localnet starts");
         let chain = Self::connect(localnet.rpc_url(), Keypair::new(), Some(localnet));
         let signature = chain
             .rpc
