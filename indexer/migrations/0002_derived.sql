@@ -80,7 +80,8 @@ CREATE TABLE jobs (
     current BIGINT NOT NULL,
     market TEXT NOT NULL,
     client TEXT NOT NULL,
-    nonce BIGINT NOT NULL,
+    -- The client's u64, in decimal (it may exceed a signed 64-bit integer).
+    nonce TEXT NOT NULL,
     named_provider TEXT,
     provider TEXT,
     workload TEXT NOT NULL,

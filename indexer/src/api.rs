@@ -152,6 +152,18 @@ const JOB_STATES: &[&str] = &[
     "cancelled",
 ];
 
+/// Latest time a query may name (year 36812): keeps arithmetic on times far from overflow.
+const MAX_TIME: i64 = 1 << 40;
+
+fn time(value: Option<i64>, what: &str) -> Result<Option<i64>, ApiError> {
+    match value {
+        Some(t) if !(0..=MAX_TIME).contains(&t) => Err(ApiError::bad_request(format!(
+            "{what} {t} is out of range 0..={MAX_TIME} (unix seconds)"
+        ))),
+        other => Ok(other),
+    }
+}
+
 fn limit(limit: Option<i64>) -> Result<i64, ApiError> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
@@ -366,11 +378,19 @@ fn provider_sort(sort: &str) -> Result<(&'static str, &'static str, &'static str
     })
 }
 
-fn parse_cursor(cursor: &str) -> Result<(i64, i64), ApiError> {
-    cursor
-        .split_once('.')
-        .and_then(|(v, s)| Some((v.parse().ok()?, s.parse().ok()?)))
-        .ok_or_else(|| ApiError::bad_request(format!("cursor {cursor:?} is not one this API gave")))
+/// A provider-list cursor: `<sort>.<value>.<seq>`, refused under another sort.
+fn parse_cursor(cursor: &str, sort: &str) -> Result<(i64, i64), ApiError> {
+    let mut parts = cursor.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(s), Some(v), Some(q), None) if s == sort => v.parse().ok().zip(q.parse().ok()),
+        (Some(s), Some(_), Some(_), None) => {
+            return Err(ApiError::bad_request(format!(
+                "cursor {cursor:?} belongs to sort={s}, not sort={sort}"
+            )));
+        }
+        _ => None,
+    }
+    .ok_or_else(|| ApiError::bad_request(format!("cursor {cursor:?} is not one this API gave")))
 }
 
 #[utoipa::path(get, path = "/v1/providers", params(ProvidersQuery),
@@ -380,7 +400,8 @@ pub async fn list_providers(
     Q(q): Q<ProvidersQuery>,
 ) -> Result<Json<ProviderPage>, ApiError> {
     let limit = limit(q.limit)?;
-    let (order, after, sort_column) = provider_sort(q.sort.as_deref().unwrap_or("score"))?;
+    let sort = q.sort.as_deref().unwrap_or("score");
+    let (order, after, sort_column) = provider_sort(sort)?;
     let now = now(&state.store).await?;
     let mut select = Select::new(PROVIDER_COLUMNS);
     if let Some(model) = &q.gpu_model {
@@ -419,7 +440,7 @@ pub async fn list_providers(
         };
     }
     if let Some(cursor) = &q.cursor {
-        let (value, seq) = parse_cursor(cursor)?;
+        let (value, seq) = parse_cursor(cursor, sort)?;
         let args = if sort_column == "seq" {
             vec![Arg::Int(seq)]
         } else {
@@ -437,7 +458,7 @@ pub async fn list_providers(
         Some(row) if more => {
             let value: i64 = col!(row, sort_column);
             let seq: i64 = col!(row, "seq");
-            Some(format!("{value}.{seq}"))
+            Some(format!("{sort}.{value}.{seq}"))
         }
         _ => None,
     };
@@ -695,8 +716,8 @@ pub async fn provider_utilization(
         }
     };
     let now = now(&state.store).await?;
-    let to = q.to.unwrap_or(now - now.rem_euclid(HOUR) + HOUR);
-    let from = q.from.unwrap_or(to - default_span);
+    let to = time(q.to, "to")?.unwrap_or(now - now.rem_euclid(HOUR) + HOUR);
+    let from = time(q.from, "from")?.unwrap_or((to - default_span).max(0));
     if from >= to {
         return Err(ApiError::bad_request(format!(
             "from ({from}) must be before to ({to})"
@@ -734,7 +755,8 @@ pub struct JobSummary {
     pub seq: i64,
     pub market: String,
     pub client: String,
-    pub nonce: i64,
+    /// The client's u64 nonce, in decimal.
+    pub nonce: String,
     pub named_provider: Option<String>,
     pub provider: Option<String>,
     pub workload: String,
@@ -842,17 +864,18 @@ pub async fn list_jobs(
         let provider = parse_pubkey(provider, "provider")?;
         select.and("provider = ?", [Arg::Text(provider.to_string())]);
     }
-    if let (Some(from), Some(to)) = (q.from, q.to)
+    let (from, to) = (time(q.from, "from")?, time(q.to, "to")?);
+    if let (Some(from), Some(to)) = (from, to)
         && from >= to
     {
         return Err(ApiError::bad_request(format!(
             "from ({from}) must be before to ({to})"
         )));
     }
-    if let Some(from) = q.from {
+    if let Some(from) = from {
         select.and("created_at >= ?", [Arg::Int(from)]);
     }
-    if let Some(to) = q.to {
+    if let Some(to) = to {
         select.and("created_at < ?", [Arg::Int(to)]);
     }
     if let Some(cursor) = &q.cursor {
@@ -1022,17 +1045,20 @@ pub async fn network(State(state): State<ApiState>) -> Result<Json<Network>, Api
         &[],
     )
     .await?;
-    let jobs = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
-        .fetch_all(store.pool())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(JobStateCount {
-                state: col!(r, "state"),
-                jobs: col!(r, "n"),
+    // Sorted here, not in SQL: text order differs between databases.
+    let mut jobs: Vec<JobStateCount> =
+        sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
+            .fetch_all(store.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(JobStateCount {
+                    state: col!(r, "state"),
+                    jobs: col!(r, "n"),
+                })
             })
-        })
-        .collect::<Result<_, ApiError>>()?;
+            .collect::<Result<_, ApiError>>()?;
+    jobs.sort_by(|a, b| a.state.cmp(&b.state));
     let totals = sqlx::query(
         "SELECT CAST(SUM(provider_share + fee) AS BIGINT) AS volume, CAST(SUM(fee) AS BIGINT) AS fees, \
              CAST(SUM(refund) AS BIGINT) AS refunds FROM jobs",
@@ -1050,7 +1076,7 @@ pub async fn network(State(state): State<ApiState>) -> Result<Json<Network>, Api
              CAST(SUM(CASE WHEN status <> 'closed' THEN gpus_in_use ELSE 0 END) AS BIGINT) AS gpus_busy, \
              CAST(SUM(CASE WHEN status = 'active' THEN price_per_gpu_hour ELSE 0 END) AS BIGINT) AS price_sum, \
              CAST(SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS BIGINT) AS active \
-         FROM providers GROUP BY gpu_model ORDER BY gpu_model"
+         FROM providers GROUP BY gpu_model"
     )))
     .bind(now)
     .fetch_all(store.pool())
@@ -1114,6 +1140,7 @@ pub async fn network(State(state): State<ApiState>) -> Result<Json<Network>, Api
             gpu_model: model,
         });
     }
+    by_gpu_model.sort_by(|a, b| a.gpu_model.cmp(&b.gpu_model));
     Ok(Json(Network {
         slot,
         block_time,
@@ -1128,7 +1155,7 @@ pub async fn network(State(state): State<ApiState>) -> Result<Json<Network>, Api
         refunds: refunds.unwrap_or(0),
         slashed: scalar(
             store,
-            "SELECT CAST(SUM(total_slashed) AS BIGINT) AS n FROM providers",
+            "SELECT CAST(SUM(slashed) AS BIGINT) AS n FROM provider_days",
             &[],
         )
         .await?,

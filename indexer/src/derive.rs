@@ -316,6 +316,12 @@ pub async fn apply(
             None
         }
         E::MarketUpdated(e) => {
+            // Uptime from here on is measured against the new interval.
+            sqlx::query("UPDATE providers SET heartbeat_interval_secs = $2 WHERE market = $1")
+                .bind(e.market.to_string())
+                .bind(i64::from(e.params.heartbeat_interval_secs))
+                .execute(&mut *db)
+                .await?;
             sqlx::query(
                 "UPDATE markets SET authority = $2, fee_bps = $3, heartbeat_interval_secs = $4, \
                      verifier_quorum = $5 WHERE market = $1",
@@ -369,7 +375,8 @@ pub async fn apply(
                      bandwidth_down_mbps = excluded.bandwidth_down_mbps, region = excluded.region, \
                      price_per_gpu_hour = excluded.price_per_gpu_hour, endpoint = excluded.endpoint, \
                      status = 'active', registered_at = excluded.registered_at, \
-                     last_heartbeat_at = excluded.last_heartbeat_at, gpus_in_use = 0, staked = 0, \
+                     last_heartbeat_at = excluded.last_heartbeat_at, \
+                     heartbeat_interval_secs = excluded.heartbeat_interval_secs, gpus_in_use = 0, staked = 0, \
                      unbonding = 0, jobs_completed = 0, jobs_failed = 0, total_earned = 0, \
                      total_claimed = 0, total_slashed = 0",
             )
@@ -494,7 +501,7 @@ pub async fn apply(
             .bind(&job)
             .bind(e.market.to_string())
             .bind(e.client.to_string())
-            .bind(int(e.nonce, "nonce")?)
+            .bind(e.nonce.to_string())
             .bind(e.named_provider.map(|p| p.to_string()))
             .bind(format!("{:?}", e.workload_kind).to_lowercase())
             .bind(i64::from(e.requirements.gpu_count))
@@ -674,8 +681,10 @@ pub async fn apply(
             .bind(i64::from(e.jailed))
             .execute(&mut *db)
             .await?;
+            // A provider with nothing staked is jailed for fraud without a slash (amount 0), and
+            // the program does not count that as a slash either.
             let day = DayDelta {
-                slashes: 1,
+                slashes: i64::from(e.amount > 0),
                 frauds: i64::from(e.reason == SlashReason::Fraud),
                 slashed: int(e.amount, "amount")?,
                 ..DayDelta::default()

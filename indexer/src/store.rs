@@ -112,6 +112,10 @@ impl Store {
         &self.pool
     }
 
+    pub fn is_sqlite(&self) -> bool {
+        self.sqlite
+    }
+
     pub async fn checkpoint(&self) -> anyhow::Result<Option<Checkpoint>> {
         let row = sqlx::query("SELECT slot, signature FROM checkpoint WHERE id = 1")
             .fetch_optional(&self.pool)

@@ -204,6 +204,16 @@ async fn the_api_agrees_with_the_chain_and_across_databases() {
         ("/v1/providers?colour=red", 400, "unknown field"),
         ("/v1/providers?min_score=120", 400, "min_score"),
         ("/v1/providers?cursor=abc", 400, "cursor"),
+        (
+            "/v1/providers?sort=price&cursor=score.1.2",
+            400,
+            "belongs to sort=score",
+        ),
+        (
+            "/v1/jobs?from=-9223372036854775808&to=1",
+            400,
+            "out of range",
+        ),
         ("/v1/providers/not-a-key", 400, "not a base-58 public key"),
         ("/v1/jobs?client=zzz", 400, "not a base-58 public key"),
         ("/v1/jobs?from=10&to=5", 400, "must be before"),

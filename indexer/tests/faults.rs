@@ -56,8 +56,10 @@ struct Proxy {
     upstream: String,
     client: reqwest::Client,
     requests: AtomicU64,
-    /// Every `every`-th request is faulted (0: none), cycling through [`FAULTS`].
+    /// One request in `every` is faulted (0: none), picked by a fixed pseudo-random sequence so
+    /// that no retry pattern can stay in step with it; the faults cycle through [`FAULTS`].
     every: u64,
+    faults: AtomicU64,
     /// getTransaction answers for this signature get an event that does not decode.
     corrupt: Option<String>,
     injected: Mutex<BTreeMap<Fault, u64>>,
@@ -70,6 +72,7 @@ impl Proxy {
             client: reqwest::Client::new(),
             requests: AtomicU64::new(0),
             every,
+            faults: AtomicU64::new(0),
             corrupt,
             injected: Mutex::default(),
         });
@@ -91,8 +94,9 @@ impl Proxy {
 
 async fn forward(State(proxy): State<Arc<Proxy>>, body: Bytes) -> Response {
     let n = proxy.requests.fetch_add(1, Ordering::SeqCst);
-    if proxy.every > 0 && n % proxy.every == proxy.every - 1 {
-        let fault = FAULTS[(n / proxy.every) as usize % FAULTS.len()];
+    if proxy.every > 0 && scramble(n).is_multiple_of(proxy.every) {
+        let k = proxy.faults.fetch_add(1, Ordering::SeqCst);
+        let fault = FAULTS[k as usize % FAULTS.len()];
         *proxy
             .injected
             .lock()
@@ -141,6 +145,14 @@ async fn forward(State(proxy): State<Arc<Proxy>>, body: Bytes) -> Response {
         text = corrupt_events(&text);
     }
     (status, [("content-type", "application/json")], text).into_response()
+}
+
+/// A fixed pseudo-random permutation of request numbers (splitmix64's finalizer).
+fn scramble(n: u64) -> u64 {
+    let mut x = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
 }
 
 /// Replaces the data of every inner instruction with an event tag and an unknown discriminator.
@@ -200,9 +212,9 @@ async fn faults_and_crashes_change_nothing() {
     clean.wait_for_slot(last_slot).await.expect("the clean run");
     let expected = answers(&clean.api_url, &s).await;
 
-    // Every third request faulted; no websocket (polling alone finds everything); small batches;
+    // One request in five faulted; no websocket (polling alone finds everything); small batches;
     // and a SIGKILL every so often while it works.
-    let (proxy_url, proxy) = Proxy::start(chain.rpc.url(), 3, None).await;
+    let (proxy_url, proxy) = Proxy::start(chain.rpc.url(), 5, None).await;
     let dead_ws = format!("ws://127.0.0.1:{}", common::free_port());
     for (kind, database) in fresh_databases("faults").await {
         let args = ["--batch-size", "2", "--rpc-timeout-secs", "1"];
