@@ -8,12 +8,15 @@
 //! ```
 //! Defaults: sqlite, 100,000 providers, 1,000,000 jobs, 15 s per endpoint, 8 connections.
 
+use gpu_market_tests::databases::{fresh_postgres, fresh_sqlite};
 use indexer::{
     api::{self, ApiState},
     store::Store,
 };
-use solana_sdk::pubkey::Pubkey;
+mod support;
+
 use std::time::{Duration, Instant};
+use support::{V, insert};
 
 const T0: i64 = 1_767_225_600;
 const MODELS: [&str; 6] = ["Rtx3090", "Rtx4090", "A100", "H100", "L40S", "Rtx3080"];
@@ -21,9 +24,7 @@ const REGIONS: [&str; 4] = ["Europe", "NorthAmerica", "AsiaPacific", "SouthAmeri
 const STATES: [&str; 4] = ["completed", "completed", "failed", "running"];
 
 fn key(tag: u8, i: u64) -> String {
-    let mut bytes = [tag; 32];
-    bytes[..8].copy_from_slice(&i.to_le_bytes());
-    Pubkey::new_from_array(bytes).to_string()
+    support::key(tag, i).to_string()
 }
 
 /// A cheap deterministic spread of values.
@@ -33,79 +34,20 @@ fn mix(i: u64, salt: u64) -> u64 {
     x.wrapping_mul(0x94D0_49BB_1331_11EB) >> 11
 }
 
-#[derive(Clone)]
-enum V {
-    I(i64),
-    T(String),
-    /// NULL in an integer column.
-    N,
-    /// NULL in a text column (PostgreSQL types parameters).
-    NT,
-}
-
-/// Inserts `rows` into `table (columns)` with multi-row statements, one database transaction.
-async fn insert(
-    store: &Store,
-    head: &str,
-    width: usize,
-    rows: &mut dyn Iterator<Item = Vec<V>>,
-) -> anyhow::Result<u64> {
-    // SQLite: statements of a fixed shape, prepared once and reused from the cache, are fastest.
-    // PostgreSQL: fewer, larger statements (each one is a network round trip).
-    let per_statement = if store.is_sqlite() {
-        (30_000 / width).min(100)
-    } else {
-        30_000 / width
-    };
-    let mut db = store.pool().begin().await?;
-    let mut total = 0;
-    loop {
-        let chunk: Vec<Vec<V>> = rows.take(per_statement).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        let mut sql = format!("{head} VALUES ");
-        for r in 0..chunk.len() {
-            sql.push_str(if r == 0 { "(" } else { ", (" });
-            for c in 0..width {
-                sql.push_str(&format!(
-                    "{}${}",
-                    if c == 0 { "" } else { ", " },
-                    r * width + c + 1
-                ));
-            }
-            sql.push(')');
-        }
-        // The text is this program's own; values are bound.
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for row in &chunk {
-            for v in row {
-                query = match v {
-                    V::I(i) => query.bind(*i),
-                    V::T(t) => query.bind(t.clone()),
-                    V::N => query.bind(Option::<i64>::None),
-                    V::NT => query.bind(Option::<String>::None),
-                };
-            }
-        }
-        query.execute(&mut *db).await?;
-        total += chunk.len() as u64;
-    }
-    db.commit().await?;
-    Ok(total)
-}
-
 async fn seed(store: &Store, providers: u64, jobs: u64) -> anyhow::Result<()> {
     let now = T0 + 40 * 86_400;
     let started = Instant::now();
+    let sqlite = store.is_sqlite();
+    let mut db = store.pool().begin().await?;
     insert(
-        store,
+        &mut db,
+        sqlite,
         "INSERT INTO providers (provider, seq, market, authority, gpu_model, gpu_count, vram_gb, \
          cpu_cores, ram_gb, bandwidth_up_mbps, bandwidth_down_mbps, region, price_per_gpu_hour, \
          endpoint, status, heartbeat_interval_secs, registered_at, last_heartbeat_at, gpus_in_use, \
          staked, unbonding, jobs_completed, jobs_failed, total_earned, total_claimed, total_slashed, score)",
         27,
-        &mut (0..providers).map(|i| {
+        (0..providers).map(|i| {
             let model = MODELS[(mix(i, 1) % 6) as usize];
             vec![
                 V::T(key(7, i)),
@@ -140,12 +82,13 @@ async fn seed(store: &Store, providers: u64, jobs: u64) -> anyhow::Result<()> {
     )
     .await?;
     insert(
-        store,
+        &mut db,
+        sqlite,
         "INSERT INTO reputation (provider, as_of, score, completed_milli, failed_milli, \
          completion_bps, verified_pass_milli, verified_fail_milli, verification_bps, uptime_7d_bps, \
          uptime_30d_bps, tenure_days, no_shows, abandons, frauds, slashes, penalty_bps)",
         17,
-        &mut (0..providers).map(|i| {
+        (0..providers).map(|i| {
             let mut row = vec![V::T(key(7, i)), V::I(now), V::I((mix(i, 9) % 10_001) as i64)];
             row.extend([10_000, 1_000, 5_958, 3_000, 0, 8_000, 9_500, 9_700, 20, 1, 0, 0, 1, 8_000].map(V::I));
             row
@@ -153,10 +96,11 @@ async fn seed(store: &Store, providers: u64, jobs: u64) -> anyhow::Result<()> {
     )
     .await?;
     insert(
-        store,
+        &mut db,
+        sqlite,
         "INSERT INTO utilization (provider, hour, busy_gpu_secs, online_gpu_secs, online_secs)",
         5,
-        &mut (0..providers * 6).map(|n| {
+        (0..providers * 6).map(|n| {
             let (i, h) = (n / 6, n % 6);
             vec![
                 V::T(key(7, i)),
@@ -169,13 +113,14 @@ async fn seed(store: &Store, providers: u64, jobs: u64) -> anyhow::Result<()> {
     )
     .await?;
     insert(
-        store,
+        &mut db,
+        sqlite,
         "INSERT INTO jobs (seq, job, current, market, client, nonce, named_provider, provider, \
          workload, gpu_count, min_vram_gb, max_price_per_gpu_hour, max_duration_secs, deposit, \
          state, outcome, price_per_gpu_hour, created_at, started_at, deadline, submitted_at, \
          challenge_ends_at, ended_at, metered_secs, billed_secs, provider_share, fee, refund, closed)",
         29,
-        &mut (0..jobs).map(|j| {
+        (0..jobs).map(|j| {
             let state = STATES[(mix(j, 11) % 4) as usize];
             let created = T0 + (j as i64 * 40 * 86_400) / jobs as i64;
             let done = state != "running";
@@ -214,6 +159,7 @@ async fn seed(store: &Store, providers: u64, jobs: u64) -> anyhow::Result<()> {
         }),
     )
     .await?;
+    db.commit().await?;
     sqlx::query(
         "INSERT INTO checkpoint (id, slot, signature, block_time, reputation_as_of) \
          VALUES (1, $1, $2, $3, $4)",
@@ -315,27 +261,8 @@ async fn main() -> anyhow::Result<()> {
     let seconds: u64 = args.get(3).map_or(Ok(15), |a| a.parse())?;
     let connections: usize = args.get(4).map_or(Ok(8), |a| a.parse())?;
     let url = match kind.as_str() {
-        "sqlite" => {
-            let path = std::env::temp_dir().join(format!("api-bench-{}.db", std::process::id()));
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-            }
-            path.display().to_string()
-        }
-        "postgres" => {
-            let base = std::env::var("GPU_MARKET_TEST_POSTGRES")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            sqlx::any::install_default_drivers();
-            let admin = sqlx::AnyPool::connect(&base).await?;
-            for statement in [
-                "DROP DATABASE IF EXISTS gpu_market_api_bench WITH (FORCE)",
-                "CREATE DATABASE gpu_market_api_bench",
-            ] {
-                sqlx::raw_sql(statement).execute(&admin).await?;
-            }
-            let (server, _) = base.rsplit_once('/').expect("a database in the URL");
-            format!("{server}/gpu_market_api_bench")
-        }
+        "sqlite" => fresh_sqlite("api-bench"),
+        "postgres" => fresh_postgres("api_bench").await,
         other => anyhow::bail!("unknown database {other:?}: sqlite or postgres"),
     };
     let store = Store::connect(&url).await?;

@@ -3,25 +3,30 @@
 //! bulk insert of the same transaction and event rows into the same kind of database.
 //!
 //! ```text
-//! cargo run --release -p gpu-market-indexer --example ingest_bench -- [TRANSACTIONS] [POSTGRES_URL]
+//! cargo run -p gpu-market-indexer --example ingest_bench -- [TRANSACTIONS]
 //! ```
-//! Defaults: 20,000 transactions; PostgreSQL at postgres://postgres@127.0.0.1:5432/postgres (a
-//! database `gpu_market_ingest_bench` is created there and dropped again).
+//! Default: 20,000 transactions. PostgreSQL is the server at `GPU_MARKET_TEST_POSTGRES` (default
+//! postgres://postgres@127.0.0.1:5432/postgres), where databases `gpu_market_ingest_bench` and
+//! `gpu_market_ingest_bulk` are created afresh.
 
 use anchor_lang::{AnchorSerialize, Discriminator};
 use base64::{Engine, prelude::BASE64_STANDARD};
 use gpu_market::{
     events::{self, CompletionReason},
-    state::{
-        GpuModel, HardwareSpec, JobRequirements, MarketParams, Region, ResultCommitment,
-        Settlement, WorkloadKind,
-    },
+    state::{JobRequirements, MarketParams, ResultCommitment, Settlement, WorkloadKind},
+};
+use gpu_market_tests::{
+    databases::{fresh_postgres, fresh_sqlite},
+    fixtures::rtx4090_spec,
 };
 use indexer::{
     decode::{DecodedEvent, DecodedTransaction, MarketEvent},
     store::{Checkpoint, Indexed, Outcome, Store, chain_seq},
 };
 use solana_sdk::{pubkey::Pubkey, signature::Signature};
+use support::{V, insert, key};
+
+mod support;
 use std::time::Instant;
 
 const BATCH: usize = 100;
@@ -30,12 +35,6 @@ const PROVIDERS: u64 = 200;
 /// rescored for every provider at each hour boundary, as it would be live).
 const STEP: i64 = 30;
 const T0: i64 = 1_767_225_600;
-
-fn key(tag: u8, i: u64) -> Pubkey {
-    let mut bytes = [tag; 32];
-    bytes[..8].copy_from_slice(&i.to_le_bytes());
-    Pubkey::new_from_array(bytes)
-}
 
 fn encode<E: AnchorSerialize + Discriminator>(event: &E) -> Vec<u8> {
     let mut data = E::DISCRIMINATOR.to_vec();
@@ -47,16 +46,7 @@ fn encode<E: AnchorSerialize + Discriminator>(event: &E) -> Vec<u8> {
 /// payout, with heartbeats in between.
 fn event_bytes(n: u64, timestamp: i64) -> Vec<u8> {
     let market = key(1, 0);
-    let spec = HardwareSpec {
-        gpu_model: GpuModel::Rtx4090,
-        gpu_count: 2,
-        vram_gb: 24,
-        cpu_cores: 16,
-        ram_gb: 64,
-        bandwidth_up_mbps: 500,
-        bandwidth_down_mbps: 1_000,
-        region: Region::Europe,
-    };
+    let spec = rtx4090_spec();
     if n == 0 {
         return encode(&events::MarketInitialized {
             market,
@@ -238,67 +228,52 @@ async fn bulk(url: &str, txs: &[Tx]) -> anyhow::Result<f64> {
     let store = Store::connect(url).await?;
     let pool = store.pool();
     let started = Instant::now();
+    let text = |key: Option<Pubkey>| key.map_or(V::NT, |k| V::T(k.to_string()));
     for chunk in txs.chunks(BATCH) {
         let mut db = pool.begin().await?;
-        let mut sql = String::from(
-            "INSERT INTO transactions (signature, seq, slot, block_time, error) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            let b = i * 4;
-            sql.push_str(&format!(
-                "{}(${}, ${}, ${}, ${}, NULL)",
-                if i == 0 { "" } else { ", " },
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4
-            ));
-        }
-        // The text is this program's own, the values bound.
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut transactions = vec![];
+        let mut events = vec![];
         for tx in chunk {
-            query = query
-                .bind(tx.signature.to_string())
-                .bind(chain_seq(tx.slot, tx.position, 0)?)
-                .bind(tx.slot as i64)
-                .bind(tx.block_time);
-        }
-        query.execute(&mut *db).await?;
-        let mut sql = String::from(
-            "INSERT INTO events (signature, event_index, seq, slot, block_time, kind, market, job, provider, data) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            let b = i * 9;
-            sql.push_str(&format!(
-                "{}(${}, 0, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                if i == 0 { "" } else { ", " },
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9
-            ));
-        }
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for tx in chunk {
+            let seq = chain_seq(tx.slot, tx.position, 0)?;
             let event = MarketEvent::decode(&tx.data)?;
             let keys = event.keys();
-            query = query
-                .bind(tx.signature.to_string())
-                .bind(chain_seq(tx.slot, tx.position, 0)?)
-                .bind(tx.slot as i64)
-                .bind(tx.block_time)
-                .bind(event.kind())
-                .bind(keys.market.map(|k| k.to_string()))
-                .bind(keys.job.map(|k| k.to_string()))
-                .bind(keys.provider.map(|k| k.to_string()))
-                .bind(BASE64_STANDARD.encode(&tx.data));
+            transactions.push(vec![
+                V::T(tx.signature.to_string()),
+                V::I(seq),
+                V::I(tx.slot as i64),
+                V::I(tx.block_time),
+            ]);
+            events.push(vec![
+                V::T(tx.signature.to_string()),
+                V::I(0),
+                V::I(seq),
+                V::I(tx.slot as i64),
+                V::I(tx.block_time),
+                V::T(event.kind().into()),
+                text(keys.market),
+                text(keys.job),
+                text(keys.provider),
+                V::T(BASE64_STANDARD.encode(&tx.data)),
+            ]);
         }
-        query.execute(&mut *db).await?;
+        let sqlite = store.is_sqlite();
+        insert(
+            &mut db,
+            sqlite,
+            "INSERT INTO transactions (signature, seq, slot, block_time)",
+            4,
+            transactions,
+        )
+        .await?;
+        insert(
+            &mut db,
+            sqlite,
+            "INSERT INTO events (signature, event_index, seq, slot, block_time, kind, market, job, \
+             provider, data)",
+            10,
+            events,
+        )
+        .await?;
         db.commit().await?;
     }
     let elapsed = started.elapsed().as_secs_f64();
@@ -306,36 +281,10 @@ async fn bulk(url: &str, txs: &[Tx]) -> anyhow::Result<f64> {
     Ok(txs.len() as f64 / elapsed)
 }
 
-async fn fresh_postgres(base: &str, name: &str) -> anyhow::Result<String> {
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(base).await?;
-    for statement in [
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-            .execute(&admin)
-            .await?;
-    }
-    let (server, _) = base.rsplit_once('/').expect("a database in the URL");
-    Ok(format!("{server}/{name}"))
-}
-
-fn fresh_sqlite(name: &str) -> String {
-    let path = std::env::temp_dir().join(format!("{name}-{}.db", std::process::id()));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    path.display().to_string()
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let count: u64 = args.next().map_or(Ok(20_000), |a| a.parse())?;
-    let postgres = args
-        .next()
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let txs = transactions(count);
     println!(
         "ingest: {count} decoded program transactions (one event each), batches of {BATCH}, \
@@ -349,8 +298,8 @@ async fn main() -> anyhow::Result<()> {
         let (a, b) = match kind {
             "sqlite" => (fresh_sqlite("ingest-pipeline"), fresh_sqlite("ingest-bulk")),
             _ => (
-                fresh_postgres(&postgres, "gpu_market_ingest_bench").await?,
-                fresh_postgres(&postgres, "gpu_market_ingest_bulk").await?,
+                fresh_postgres("ingest_bench").await,
+                fresh_postgres("ingest_bulk").await,
             ),
         };
         let through_store = pipeline(&a, &txs).await?;

@@ -19,7 +19,11 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_sdk::pubkey::Pubkey;
 use sqlx::{Row, any::AnyRow};
-use std::{str::FromStr, sync::Arc, time::Duration};
+use std::{
+    str::FromStr,
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
 use tower_http::{cors::CorsLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -116,27 +120,36 @@ fn canonical(text: &str, names: &[&'static str], what: &str) -> Result<&'static 
         })
 }
 
-/// Every `GpuModel` name, read from the program crate (discriminants are dense).
+/// The variant names of one of the program's fieldless enums, in discriminant order (they are
+/// dense, so decoding 0, 1, 2, ... stops at the first unused one).
+fn variant_names<T: anchor_lang::AnchorDeserialize + std::fmt::Debug>() -> Vec<&'static str> {
+    (0u8..=u8::MAX)
+        .map_while(|i| T::try_from_slice(&[i]).ok())
+        .map(|v| &*format!("{v:?}").leak())
+        .collect()
+}
+
 fn gpu_models() -> &'static [&'static str] {
-    static NAMES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-        use anchor_lang::AnchorDeserialize;
-        (0u8..=u8::MAX)
-            .map_while(|i| gpu_market::state::GpuModel::try_from_slice(&[i]).ok())
-            .map(|m| &*format!("{m:?}").leak())
-            .collect()
-    });
+    static NAMES: LazyLock<Vec<&'static str>> =
+        LazyLock::new(variant_names::<gpu_market::state::GpuModel>);
     &NAMES
 }
 
 fn regions() -> &'static [&'static str] {
-    static NAMES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
-        use anchor_lang::AnchorDeserialize;
-        (0u8..=u8::MAX)
-            .map_while(|i| gpu_market::state::Region::try_from_slice(&[i]).ok())
-            .map(|m| &*format!("{m:?}").leak())
-            .collect()
-    });
+    static NAMES: LazyLock<Vec<&'static str>> =
+        LazyLock::new(variant_names::<gpu_market::state::Region>);
     &NAMES
+}
+
+/// "Online": active, and heartbeating within two intervals of the newest indexed block time
+/// (bound as `$now`, a placeholder). [`provider_summary`] computes the same in Rust.
+macro_rules! online {
+    ($now:literal) => {
+        concat!(
+            "status = 'active' AND last_heartbeat_at + 2 * heartbeat_interval_secs >= ",
+            $now
+        )
+    };
 }
 
 const PROVIDER_STATUSES: &[&str] = &[
@@ -428,14 +441,8 @@ pub async fn list_providers(
     }
     if let Some(status) = &q.status {
         match canonical(status, PROVIDER_STATUSES, "status")? {
-            "online" => select.and(
-                "status = 'active' AND last_heartbeat_at + 2 * heartbeat_interval_secs >= ?",
-                [Arg::Int(now)],
-            ),
-            "offline" => select.and(
-                "(status <> 'active' OR last_heartbeat_at + 2 * heartbeat_interval_secs < ?)",
-                [Arg::Int(now)],
-            ),
+            "online" => select.and(online!("?"), [Arg::Int(now)]),
+            "offline" => select.and(concat!("NOT (", online!("?"), ")"), [Arg::Int(now)]),
             stored => select.and("status = ?", [Arg::Text(stored.into())]),
         };
     }
@@ -1023,19 +1030,18 @@ pub async fn network(State(state): State<ApiState>) -> Result<Json<Network>, Api
     let now = now(store).await?;
     let slot = store.checkpoint().await?.map(|c| c.slot as i64);
     let block_time = store.block_time().await?;
-    const ONLINE: &str =
-        "status = 'active' AND last_heartbeat_at + 2 * heartbeat_interval_secs >= $1";
     let providers_online = scalar(
         store,
-        "SELECT COUNT(*) AS n FROM providers WHERE status = 'active' \
-         AND last_heartbeat_at + 2 * heartbeat_interval_secs >= $1",
+        concat!("SELECT COUNT(*) AS n FROM providers WHERE ", online!("$1")),
         &[now],
     )
     .await?;
     let gpus_online = scalar(
         store,
-        "SELECT CAST(SUM(gpu_count) AS BIGINT) AS n FROM providers WHERE status = 'active' \
-         AND last_heartbeat_at + 2 * heartbeat_interval_secs >= $1",
+        concat!(
+            "SELECT CAST(SUM(gpu_count) AS BIGINT) AS n FROM providers WHERE ",
+            online!("$1")
+        ),
         &[now],
     )
     .await?;
@@ -1070,14 +1076,16 @@ pub async fn network(State(state): State<ApiState>) -> Result<Json<Network>, Api
         col!(totals, "fees"),
         col!(totals, "refunds"),
     );
-    let model_rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let model_rows = sqlx::query(concat!(
         "SELECT gpu_model, COUNT(*) AS providers, CAST(SUM(gpu_count) AS BIGINT) AS gpus, \
-             CAST(SUM(CASE WHEN {ONLINE} THEN gpu_count ELSE 0 END) AS BIGINT) AS gpus_online, \
+             CAST(SUM(CASE WHEN ",
+        online!("$1"),
+        " THEN gpu_count ELSE 0 END) AS BIGINT) AS gpus_online, \
              CAST(SUM(CASE WHEN status <> 'closed' THEN gpus_in_use ELSE 0 END) AS BIGINT) AS gpus_busy, \
              CAST(SUM(CASE WHEN status = 'active' THEN price_per_gpu_hour ELSE 0 END) AS BIGINT) AS price_sum, \
              CAST(SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS BIGINT) AS active \
          FROM providers GROUP BY gpu_model"
-    )))
+    ))
     .bind(now)
     .fetch_all(store.pool())
     .await?;

@@ -8,7 +8,7 @@ use crate::{
 };
 use gpu_market::{
     events::{CompletionReason, FailureReason, SlashReason},
-    state::ProviderStatus,
+    state::{HardwareSpec, ProviderStatus},
 };
 use solana_sdk::pubkey::Pubkey;
 use sqlx::{AnyConnection, Row};
@@ -121,6 +121,30 @@ async fn add_usage(
         query.execute(&mut *db).await?;
     }
     Ok(())
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds an advertised spec, price and endpoint, in the providers table's column order
+/// (`gpu_model` .. `region`, `price_per_gpu_hour`, `endpoint`).
+trait BindSpec<'q>: Sized {
+    fn bind_spec(self, spec: &HardwareSpec, price: u64, endpoint: &'q str) -> anyhow::Result<Self>;
+}
+
+impl<'q> BindSpec<'q> for AnyQuery<'q> {
+    fn bind_spec(self, spec: &HardwareSpec, price: u64, endpoint: &'q str) -> anyhow::Result<Self> {
+        Ok(self
+            .bind(format!("{:?}", spec.gpu_model))
+            .bind(i64::from(spec.gpu_count))
+            .bind(i64::from(spec.vram_gb))
+            .bind(i64::from(spec.cpu_cores))
+            .bind(i64::from(spec.ram_gb))
+            .bind(i64::from(spec.bandwidth_up_mbps))
+            .bind(i64::from(spec.bandwidth_down_mbps))
+            .bind(format!("{:?}", spec.region))
+            .bind(int(price, "price_per_gpu_hour")?)
+            .bind(endpoint))
+    }
 }
 
 /// Adds to one provider's day of outcomes and earnings.
@@ -384,16 +408,7 @@ pub async fn apply(
             .bind(seq)
             .bind(e.market.to_string())
             .bind(e.authority.to_string())
-            .bind(format!("{:?}", e.spec.gpu_model))
-            .bind(i64::from(e.spec.gpu_count))
-            .bind(i64::from(e.spec.vram_gb))
-            .bind(i64::from(e.spec.cpu_cores))
-            .bind(i64::from(e.spec.ram_gb))
-            .bind(i64::from(e.spec.bandwidth_up_mbps))
-            .bind(i64::from(e.spec.bandwidth_down_mbps))
-            .bind(format!("{:?}", e.spec.region))
-            .bind(int(e.price_per_gpu_hour, "price_per_gpu_hour")?)
-            .bind(&e.endpoint)
+            .bind_spec(&e.spec, e.price_per_gpu_hour, &e.endpoint)?
             .bind(interval.unwrap_or(DEFAULT_HEARTBEAT_SECS))
             .bind(e.timestamp)
             .execute(&mut *db)
@@ -407,16 +422,7 @@ pub async fn apply(
                      price_per_gpu_hour = $10, endpoint = $11, status = $12 WHERE provider = $1",
             )
             .bind(e.provider.to_string())
-            .bind(format!("{:?}", e.spec.gpu_model))
-            .bind(i64::from(e.spec.gpu_count))
-            .bind(i64::from(e.spec.vram_gb))
-            .bind(i64::from(e.spec.cpu_cores))
-            .bind(i64::from(e.spec.ram_gb))
-            .bind(i64::from(e.spec.bandwidth_up_mbps))
-            .bind(i64::from(e.spec.bandwidth_down_mbps))
-            .bind(format!("{:?}", e.spec.region))
-            .bind(int(e.price_per_gpu_hour, "price_per_gpu_hour")?)
-            .bind(&e.endpoint)
+            .bind_spec(&e.spec, e.price_per_gpu_hour, &e.endpoint)?
             .bind(provider_status_name(e.status))
             .execute(&mut *db)
             .await?;

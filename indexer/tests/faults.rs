@@ -15,7 +15,7 @@ use axum::{
     routing::post,
 };
 use common::{IndexerProcess, fresh_databases, get_text, last_program_slot, story};
-use gpu_market_tests::RpcChain;
+use gpu_market_tests::{RpcChain, databases::fresh_sqlite};
 use indexer::{
     Indexer,
     source::Source,
@@ -206,9 +206,8 @@ async fn faults_and_crashes_change_nothing() {
     let last_slot = last_program_slot(&chain).await;
 
     // A clean run to compare with.
-    let clean_db = std::env::temp_dir().join(format!("indexer-clean-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&clean_db);
-    let clean = IndexerProcess::start(&chain, &clean_db.display().to_string(), &[]);
+    let clean_db = fresh_sqlite("indexer-clean");
+    let clean = IndexerProcess::start(&chain, &clean_db, &[]);
     clean.wait_for_slot(last_slot).await.expect("the clean run");
     let expected = answers(&clean.api_url, &s).await;
 

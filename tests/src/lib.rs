@@ -6,6 +6,7 @@
 pub mod chain;
 pub mod cluster;
 pub mod context;
+pub mod databases;
 pub mod fixtures;
 pub mod idl;
 pub mod ix;

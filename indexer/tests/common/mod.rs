@@ -2,7 +2,13 @@
 //! as a user would, and HTTP helpers.
 #![allow(dead_code)]
 
-use gpu_market_tests::{Chain, RpcChain, fixtures::*, ix, ix::MarketKeys};
+use gpu_market_tests::{
+    Chain, RpcChain,
+    databases::{fresh_postgres, fresh_sqlite},
+    fixtures::*,
+    ix,
+    ix::MarketKeys,
+};
 use serde_json::Value;
 use solana_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
 use solana_sdk::signer::Signer;
@@ -11,48 +17,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// The PostgreSQL server the tests use (CI starts one; `.ci/run` fails if it cannot).
-pub fn postgres_base() -> String {
-    std::env::var("GPU_MARKET_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
 /// A fresh, empty database of each kind: `[("sqlite", path), ("postgres", url)]`.
 pub async fn fresh_databases(name: &str) -> Vec<(&'static str, String)> {
-    let sqlite = std::env::temp_dir().join(format!(
-        "gpu-market-indexer-{name}-{}.db",
-        std::process::id()
-    ));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", sqlite.display()));
-    }
+    let name = format!("{name}_{}", std::process::id());
     vec![
-        ("sqlite", sqlite.display().to_string()),
-        ("postgres", fresh_postgres(name).await),
+        ("sqlite", fresh_sqlite(&name)),
+        ("postgres", fresh_postgres(&name).await),
     ]
-}
-
-/// A fresh, empty PostgreSQL database named after the test and this process.
-pub async fn fresh_postgres(name: &str) -> String {
-    sqlx::any::install_default_drivers();
-    let base = postgres_base();
-    let admin = sqlx::AnyPool::connect(&base)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {base} is required for these tests: {e}"));
-    let database = format!("gpu_market_{name}_{}", std::process::id());
-    // The name is this test's and this process's, not input.
-    for statement in [
-        format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
-        format!("CREATE DATABASE {database}"),
-    ] {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-            .execute(&admin)
-            .await
-            .expect("a fresh database");
-    }
-    admin.close().await;
-    let (server, _) = base.rsplit_once('/').expect("a database in the URL");
-    format!("{server}/{database}")
 }
 
 /// The slot of the program's newest finalized transaction.
