@@ -64,7 +64,9 @@ impl Indexer {
         };
         let mut report = SyncReport::default();
         for chunk in pending.chunks(self.batch_size.max(1)) {
-            let fetched: Vec<_> = stream::iter(chunk)
+            // Items by value: a closure over references would make this future not `Send`
+            // (so it could not be spawned).
+            let fetched: Vec<_> = stream::iter(chunk.iter().copied())
                 .map(|item| async move {
                     let tx = self.source.transaction(&item.signature).await?;
                     anyhow::Ok((item, tx))

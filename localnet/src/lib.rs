@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cli;
 pub mod ledger;
 pub mod pubsub;
 pub mod rpc;

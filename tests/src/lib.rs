@@ -9,7 +9,7 @@ pub mod context;
 pub mod databases;
 pub mod fixtures;
 pub mod idl;
-pub mod ix;
+pub use gpu_market_client::ix;
 
 pub use chain::Chain;
 pub use cluster::RpcChain;

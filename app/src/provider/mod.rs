@@ -1,0 +1,474 @@
+//! The provider agent (`gpu-market provider run`): heartbeats, claims the open jobs its machine can
+//! serve, computes them, commits the Merkle root, submits, serves chunk proofs to verifiers and
+//! clients, claims payouts, and watches itself (metrics, alerts).
+//!
+//! The chain is its state: on start it resumes every job its provider account holds (recomputing
+//! what it must serve: the workloads are deterministic), so a restart loses nothing.
+
+pub mod monitor;
+pub mod server;
+
+use crate::{
+    hardware::Hardware,
+    workload::{Computed, Spec},
+};
+use gpu_market::{
+    pda::find_payout_vault_address,
+    state::{Job, JobState, Market, Provider, ProviderStatus},
+};
+use gpu_market_client::{Cluster, ix, ix::MarketKeys};
+pub use monitor::{AlertRules, Alerts, Metrics, Observation};
+use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
+use solana_sha256_hasher::hashv;
+use std::{
+    collections::{HashMap, HashSet},
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+use tokio::sync::RwLock;
+
+/// A job whose chunks this agent serves.
+pub struct Served {
+    pub computed: Computed,
+}
+
+/// How the agent behaves. Everything but the defaults exists for the demo's dishonest and flaky
+/// providers, and is not reachable from the CLI.
+#[derive(Clone, Debug, Default)]
+pub struct Behaviour {
+    /// Chunks per thousand to fake instead of computing.
+    pub fake_per_mille: u16,
+    /// Stop (no heartbeat, no result, endpoint down) right after claiming this many jobs.
+    pub offline_after_claims: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AgentConfig {
+    pub market: Pubkey,
+    /// Where the endpoint listens (the URL advertised on-chain must reach it).
+    pub listen: SocketAddr,
+    pub poll: Duration,
+    /// Claim payouts to this token account, this often (never when `None`).
+    pub payouts: Option<(Pubkey, Duration)>,
+    pub threads: usize,
+    /// Serve a completed job's chunks at least this long after its submission (and always until
+    /// its challenge window is over).
+    pub retain_results: Duration,
+    pub rules: AlertRules,
+    pub webhook: Option<String>,
+    pub behaviour: Behaviour,
+}
+
+pub struct Agent {
+    cluster: Arc<Cluster>,
+    keypair: Arc<Keypair>,
+    keys: MarketKeys,
+    provider: Pubkey,
+    hardware: Hardware,
+    config: AgentConfig,
+    served: Arc<RwLock<HashMap<Pubkey, Arc<Served>>>>,
+    /// Jobs being computed or submitted right now.
+    working: Arc<Mutex<HashSet<Pubkey>>>,
+    metrics: Arc<Metrics>,
+    consecutive_failures: Arc<Mutex<u32>>,
+    claims: u32,
+    last_payout: Instant,
+    rpc_down_since: Option<Instant>,
+    alerts: Alerts,
+    http: reqwest::Client,
+}
+
+/// Cuts the endpoint when the agent stops, however it stops.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Agent {
+    pub async fn new(
+        cluster: Arc<Cluster>,
+        keypair: Arc<Keypair>,
+        hardware: Hardware,
+        config: AgentConfig,
+    ) -> anyhow::Result<Self> {
+        let keys = cluster.market_keys(&config.market).await?;
+        let provider = keys.provider(&keypair.pubkey());
+        let account: Provider = cluster.require(&provider, "provider account").await.map_err(|_| {
+            anyhow::anyhow!(
+                "{} is not registered as a provider in market {}: run `gpu-market provider register` first",
+                keypair.pubkey(),
+                config.market
+            )
+        })?;
+        hardware.check_advertised(&account.spec)?;
+        Ok(Self {
+            cluster,
+            keypair,
+            keys,
+            provider,
+            hardware,
+            alerts: Alerts::new(config.rules.clone()),
+            config,
+            served: Arc::default(),
+            working: Arc::default(),
+            metrics: Metrics::new(),
+            consecutive_failures: Arc::default(),
+            claims: 0,
+            last_payout: Instant::now(),
+            rpc_down_since: None,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    pub fn provider(&self) -> Pubkey {
+        self.provider
+    }
+
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    /// Runs until an error it cannot recover from, or until the demo's behaviour takes it offline.
+    pub async fn run(mut self) -> anyhow::Result<()> {
+        let listener = tokio::net::TcpListener::bind(self.config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("could not listen on {}: {e}", self.config.listen))?;
+        let app = server::router(server::ServerState {
+            served: self.served.clone(),
+            metrics: self.metrics.clone(),
+            provider: self.provider,
+        });
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        let _server = AbortOnDrop(server.abort_handle());
+        tracing::info!(
+            provider = %self.provider,
+            listen = %self.config.listen,
+            hardware = self.hardware.describe_source(),
+            "provider agent running"
+        );
+        let mut interval = tokio::time::interval(self.config.poll);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            match self.tick().await {
+                Ok(Continue::Yes) => self.rpc_down_since = None,
+                Ok(Continue::Offline) => {
+                    tracing::warn!(provider = %self.provider, "going offline (demo behaviour)");
+                    return Ok(());
+                }
+                Err(error) => {
+                    self.metrics.rpc_errors.inc();
+                    self.rpc_down_since.get_or_insert_with(Instant::now);
+                    tracing::warn!(provider = %self.provider, "tick failed: {error:#}");
+                }
+            }
+            self.check_alerts().await;
+        }
+    }
+
+    async fn tick(&mut self) -> anyhow::Result<Continue> {
+        let clock = self.cluster.clock().await?;
+        let market = self.cluster.market(&self.keys.market).await?;
+        let me: Provider = self
+            .cluster
+            .require(&self.provider, "provider account")
+            .await?;
+        self.metrics
+            .jobs_completed
+            .set(me.counters.jobs_completed as i64);
+        self.metrics.jobs_failed.set(me.counters.jobs_failed as i64);
+        self.metrics.earned.set(me.counters.total_earned as i64);
+        self.metrics.claimed.set(me.counters.total_claimed as i64);
+        let interval = i64::from(market.params.heartbeat_interval_secs);
+        let age = clock.unix_timestamp - me.last_heartbeat_at;
+        self.metrics.heartbeat_age.set(age);
+        if age * 2 >= interval && me.status == ProviderStatus::Active {
+            self.send(
+                "heartbeat",
+                ix::heartbeat(&self.keys, &self.keypair.pubkey()),
+            )
+            .await;
+        }
+
+        let jobs = self.cluster.jobs(&self.keys.market).await?;
+        // Resume and serve what this provider holds; forget what is settled.
+        let mine: HashSet<Pubkey> = jobs
+            .iter()
+            .filter(|(_, job)| job.provider == self.provider)
+            .map(|(key, _)| *key)
+            .collect();
+        let retain_until = |job: &Job| {
+            job.submitted_at
+                + i64::from(market.params.challenge_window_secs)
+                    .max(self.config.retain_results.as_secs() as i64)
+        };
+        for (key, job) in jobs.iter().filter(|(key, _)| mine.contains(key)) {
+            let serve = match job.state {
+                JobState::Running => {
+                    self.start_work(*key, job.clone(), true);
+                    continue;
+                }
+                JobState::Submitted | JobState::Disputed => true,
+                // Results stay available to the client (`gpu-market job result`) for a while.
+                JobState::Completed => clock.unix_timestamp < retain_until(job),
+                _ => false,
+            };
+            if !serve {
+                self.served.write().await.remove(key);
+            } else if !self.served.read().await.contains_key(key) {
+                self.start_work(*key, job.clone(), false);
+            }
+        }
+        self.served
+            .write()
+            .await
+            .retain(|key, _| mine.contains(key));
+
+        if me.status == ProviderStatus::Active {
+            let free = me.spec.gpu_count.saturating_sub(me.gpus_in_use);
+            let candidate = jobs
+                .iter()
+                .filter(|(_, job)| self.can_serve(job, &me, &market, free))
+                .min_by_key(|(_, job)| job.created_at);
+            if let Some((key, job)) = candidate {
+                let spec = Spec::resolve(
+                    &job.workload.spec_uri,
+                    &job.workload.spec_hash,
+                    job.workload.kind,
+                )
+                .await;
+                match spec {
+                    Err(error) => tracing::debug!(job = %key, "not claiming: {error:#}"),
+                    Ok(_) => {
+                        let claimed = self
+                            .send(
+                                "claim_job",
+                                ix::claim_job(&self.keys, &self.keypair.pubkey(), key),
+                            )
+                            .await;
+                        if claimed {
+                            self.metrics.jobs_claimed.inc();
+                            self.claims += 1;
+                            if self.config.behaviour.offline_after_claims == Some(self.claims) {
+                                return Ok(Continue::Offline);
+                            }
+                            self.start_work(*key, job.clone(), true);
+                        }
+                    }
+                }
+            }
+        }
+
+        if let Some((destination, every)) = self.config.payouts
+            && self.last_payout.elapsed() >= every
+        {
+            self.last_payout = Instant::now();
+            let vault = find_payout_vault_address(&self.provider).0;
+            if self.cluster.token_balance(&vault).await? > 0
+                && self
+                    .send(
+                        "claim_payout",
+                        ix::claim_payout(&self.keys, &self.keypair.pubkey(), &destination),
+                    )
+                    .await
+            {
+                self.metrics.payouts.inc();
+            }
+        }
+        Ok(Continue::Yes)
+    }
+
+    fn can_serve(&self, job: &Job, me: &Provider, market: &Market, free: u16) -> bool {
+        job.state == JobState::Open
+            && job
+                .named_provider
+                .is_none_or(|named| named == self.provider)
+            && job.max_price_per_gpu_hour >= me.price_per_gpu_hour
+            && job.requirements.gpu_count <= free
+            && job.requirements.check_match(&me.spec).is_ok()
+            && me.staked
+                >= market
+                    .params
+                    .min_stake_per_gpu
+                    .saturating_mul(u64::from(job.requirements.gpu_count))
+    }
+
+    /// Computes `job` in the background, then submits its result (`submit`) or only serves it.
+    fn start_work(&self, key: Pubkey, job: Job, submit: bool) {
+        if !self.working.lock().expect("not poisoned").insert(key) {
+            return;
+        }
+        let work = Work {
+            cluster: self.cluster.clone(),
+            keypair: self.keypair.clone(),
+            keys: self.keys,
+            served: self.served.clone(),
+            metrics: self.metrics.clone(),
+            failures: self.consecutive_failures.clone(),
+            threads: self.config.threads,
+            fake_per_mille: self.config.behaviour.fake_per_mille,
+        };
+        let working = self.working.clone();
+        tokio::spawn(async move {
+            if let Err(error) = work.run(key, &job, submit).await {
+                work.metrics.job_failures.inc();
+                *work.failures.lock().expect("not poisoned") += 1;
+                tracing::warn!(job = %key, "job failed: {error:#}");
+            }
+            working.lock().expect("not poisoned").remove(&key);
+        });
+    }
+
+    /// Sends one instruction; logs and counts a failure instead of returning it.
+    async fn send(&self, what: &str, instruction: solana_sdk::instruction::Instruction) -> bool {
+        match self.cluster.send(&[instruction], &self.keypair, &[]).await {
+            Ok(signature) => {
+                tracing::debug!(provider = %self.provider, %signature, "{what}");
+                true
+            }
+            Err(error) => {
+                if matches!(error, gpu_market_client::TxFailure::Rpc(_)) {
+                    self.metrics.rpc_errors.inc();
+                }
+                tracing::info!(provider = %self.provider, "{what} refused: {error}");
+                false
+            }
+        }
+    }
+
+    async fn check_alerts(&mut self) {
+        let readings = self.hardware.readings();
+        for gpu in &readings {
+            if let Some(t) = gpu.temperature_c {
+                self.metrics
+                    .gpu_temperature
+                    .get_or_create(&monitor::GpuLabel {
+                        gpu: gpu.index.to_string(),
+                    })
+                    .set(t);
+            }
+        }
+        let heartbeat_interval_secs = self
+            .cluster
+            .market(&self.keys.market)
+            .await
+            .map_or(60, |m| i64::from(m.params.heartbeat_interval_secs));
+        let seen = Observation {
+            max_gpu_temperature_c: readings.iter().filter_map(|g| g.temperature_c).max(),
+            consecutive_job_failures: *self.consecutive_failures.lock().expect("not poisoned"),
+            heartbeat_age_secs: Some(self.metrics.heartbeat_age.get()),
+            heartbeat_interval_secs,
+            rpc_unreachable_secs: self.rpc_down_since.map_or(0, |t| t.elapsed().as_secs()),
+        };
+        for change in self.alerts.evaluate(&seen) {
+            self.metrics
+                .alerts_firing
+                .get_or_create(&monitor::AlertLabel {
+                    alert: change.alert.into(),
+                })
+                .set(i64::from(change.firing));
+            if change.firing {
+                tracing::warn!(provider = %self.provider, alert = change.alert, value = change.value, threshold = change.threshold, "alert firing");
+            } else {
+                tracing::info!(provider = %self.provider, alert = change.alert, "alert resolved");
+            }
+            if let Some(url) = &self.config.webhook {
+                let body = serde_json::json!({
+                    "provider": self.provider.to_string(),
+                    "alert": change.alert,
+                    "firing": change.firing,
+                    "value": change.value,
+                    "threshold": change.threshold,
+                });
+                if let Err(error) = self.http.post(url).json(&body).send().await {
+                    tracing::warn!("the alert webhook {url} failed: {error}");
+                }
+            }
+        }
+    }
+}
+
+enum Continue {
+    Yes,
+    Offline,
+}
+
+/// One job's computation and submission, off the agent's loop.
+struct Work {
+    cluster: Arc<Cluster>,
+    keypair: Arc<Keypair>,
+    keys: MarketKeys,
+    served: Arc<RwLock<HashMap<Pubkey, Arc<Served>>>>,
+    metrics: Arc<Metrics>,
+    failures: Arc<Mutex<u32>>,
+    threads: usize,
+    fake_per_mille: u16,
+}
+
+impl Work {
+    async fn run(&self, key: Pubkey, job: &Job, submit: bool) -> anyhow::Result<()> {
+        let spec = Spec::resolve(
+            &job.workload.spec_uri,
+            &job.workload.spec_hash,
+            job.workload.kind,
+        )
+        .await?;
+        let started = Instant::now();
+        let (threads, fake) = (self.threads, self.fake_per_mille);
+        let computed = tokio::task::spawn_blocking(move || {
+            Computed::run(&spec, threads, |index| fake > 0 && faked(&key, index, fake))
+        })
+        .await?;
+        let compute_secs = started.elapsed().as_secs_f64().ceil() as i64;
+        let result = gpu_market::ResultCommitment {
+            merkle_root: computed.root(),
+            chunk_count: computed.outputs.len() as u32,
+            output_hash: computed.output_hash(),
+            metered_secs: 0,
+        };
+        self.served
+            .write()
+            .await
+            .insert(key, Arc::new(Served { computed }));
+        if !submit {
+            tracing::info!(job = %key, "serving a result computed again (after a restart)");
+            return Ok(());
+        }
+        // Metered time: what the computation took, never more than the chain has seen pass since
+        // the job started (read back: the claim may have landed after the agent's clock reading).
+        let started_at = self.cluster.require::<Job>(&key, "job").await?.started_at;
+        let elapsed = self.cluster.clock().await?.unix_timestamp - started_at;
+        let result = gpu_market::ResultCommitment {
+            metered_secs: compute_secs.max(1).min(elapsed).max(0) as u32,
+            ..result
+        };
+        let signature = self
+            .cluster
+            .send(
+                &[ix::submit_result(
+                    &self.keys,
+                    &self.keypair.pubkey(),
+                    &key,
+                    result,
+                )],
+                &self.keypair,
+                &[],
+            )
+            .await?;
+        self.metrics.jobs_submitted.inc();
+        *self.failures.lock().expect("not poisoned") = 0;
+        tracing::info!(job = %key, %signature, root = hex::encode(result.merkle_root), "result submitted");
+        Ok(())
+    }
+}
+
+/// Whether the dishonest demo provider fakes chunk `index` of `job` (deterministic, so a restart
+/// serves the same bytes it committed to).
+fn faked(job: &Pubkey, index: u32, per_mille: u16) -> bool {
+    let h = hashv(&[job.as_ref(), &index.to_le_bytes()]).to_bytes();
+    u16::from_le_bytes([h[0], h[1]]) % 1000 < per_mille
+}

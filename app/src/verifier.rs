@@ -1,0 +1,349 @@
+//! The verifier (`gpu-market verifier run`): for every submitted result it records the sample seed
+//! once the seed slot has passed, derives the sampled chunks with the program's own function, fetches
+//! them with their Merkle proofs from the provider's endpoint, checks the proofs against the committed
+//! root, recomputes the chunks, and votes with an evidence hash. A provider that does not serve the
+//! samples within the proof timeout gets a fail vote, with the reason logged.
+//!
+//! It also cranks what anyone may crank: expiring jobs past their deadline and finalizing results
+//! whose challenge window closed without a quorum.
+
+use crate::{proofs::EndpointClient, workload::Spec};
+use futures_util::{StreamExt, stream};
+use gpu_market::{
+    constants::SAMPLE_SEED_DELAY_SLOTS,
+    pda::find_verdict_address,
+    state::{Job, JobState, Provider, Verdict, Verifier},
+    verification::{Hash32, sample_indices},
+};
+use gpu_market_client::{Cluster, TxFailure, ix, ix::MarketKeys};
+use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
+use solana_sha256_hasher::hashv;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+/// Chunk requests in flight per job.
+const FETCH_CONCURRENCY: usize = 8;
+
+#[derive(Clone, Debug)]
+pub struct VerifierConfig {
+    pub market: Pubkey,
+    pub poll: Duration,
+    /// How long a provider has to serve the sampled chunks, from when the verifier first asks.
+    pub proof_timeout: Duration,
+    /// Also expire overdue jobs and finalize results past their challenge window.
+    pub crank: bool,
+}
+
+/// What checking one result found.
+#[derive(Clone, Debug)]
+pub struct Check {
+    pub pass: bool,
+    pub evidence_hash: Hash32,
+    /// Why it failed (empty on a pass).
+    pub reasons: Vec<String>,
+    pub sampled: usize,
+}
+
+pub struct VerifierAgent {
+    cluster: Arc<Cluster>,
+    keypair: Arc<Keypair>,
+    keys: MarketKeys,
+    verifier: Pubkey,
+    config: VerifierConfig,
+    endpoints: EndpointClient,
+    /// Results voted on: (job, submitted slot).
+    voted: Arc<Mutex<HashSet<(Pubkey, u64)>>>,
+    checking: Arc<Mutex<HashSet<(Pubkey, u64)>>>,
+    first_asked: Arc<Mutex<HashMap<(Pubkey, u64), Instant>>>,
+}
+
+impl VerifierAgent {
+    pub async fn new(
+        cluster: Arc<Cluster>,
+        keypair: Arc<Keypair>,
+        config: VerifierConfig,
+    ) -> anyhow::Result<Self> {
+        let keys = cluster.market_keys(&config.market).await?;
+        let verifier = keys.verifier(&keypair.pubkey());
+        cluster
+            .require::<Verifier>(&verifier, "verifier account")
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "{} is not a verifier of market {}: the market authority adds it with `gpu-market verifier register`",
+                    keypair.pubkey(),
+                    config.market
+                )
+            })?;
+        Ok(Self {
+            cluster,
+            keypair,
+            keys,
+            verifier,
+            config,
+            endpoints: EndpointClient::default(),
+            voted: Arc::default(),
+            checking: Arc::default(),
+            first_asked: Arc::default(),
+        })
+    }
+
+    pub async fn run(self) -> anyhow::Result<()> {
+        let this = Arc::new(self);
+        tracing::info!(verifier = %this.verifier, "verifier running");
+        let mut interval = tokio::time::interval(this.config.poll);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if let Err(error) = this.clone().tick().await {
+                tracing::warn!(verifier = %this.verifier, "tick failed: {error:#}");
+            }
+        }
+    }
+
+    async fn tick(self: Arc<Self>) -> anyhow::Result<()> {
+        let clock = self.cluster.clock().await?;
+        let market = self.cluster.market(&self.keys.market).await?;
+        let jobs = self.cluster.jobs(&self.keys.market).await?;
+        let me = self.keypair.pubkey();
+        for (key, job) in jobs {
+            match job.state {
+                JobState::Submitted | JobState::Disputed => {
+                    let window_over = job.state == JobState::Submitted
+                        && clock.unix_timestamp
+                            >= job.submitted_at + i64::from(market.params.challenge_window_secs);
+                    if window_over {
+                        if self.config.crank {
+                            self.crank(
+                                "finalize_job",
+                                ix::finalize_job(&self.keys, &key, &job.provider),
+                            )
+                            .await;
+                        }
+                        continue;
+                    }
+                    let id = (key, job.submitted_slot);
+                    if job.client == me
+                        || self.voted.lock().expect("not poisoned").contains(&id)
+                        || self.checking.lock().expect("not poisoned").contains(&id)
+                    {
+                        continue;
+                    }
+                    if self.already_voted(&key, &job).await? {
+                        self.voted.lock().expect("not poisoned").insert(id);
+                        continue;
+                    }
+                    if job.sample_seed.is_none() {
+                        // SlotHashes holds the hashes of slots before the current one.
+                        if clock.slot > job.submitted_slot + SAMPLE_SEED_DELAY_SLOTS {
+                            self.crank(
+                                "record_sample_seed",
+                                ix::record_sample_seed(&self.keys, &me, &key),
+                            )
+                            .await;
+                        }
+                        continue;
+                    }
+                    self.checking.lock().expect("not poisoned").insert(id);
+                    let this = self.clone();
+                    let sample_count = market.params.sample_count;
+                    tokio::spawn(async move {
+                        if let Err(error) = this.check_and_vote(key, &job, sample_count).await {
+                            tracing::warn!(job = %key, "verification not finished: {error:#}");
+                        }
+                        this.checking.lock().expect("not poisoned").remove(&id);
+                    });
+                }
+                JobState::Running if self.config.crank && clock.unix_timestamp > job.deadline => {
+                    self.crank(
+                        "expire_job",
+                        ix::expire_job(&self.keys, &me, &key, &job.provider),
+                    )
+                    .await;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    async fn already_voted(&self, job_key: &Pubkey, job: &Job) -> anyhow::Result<bool> {
+        let verdict = find_verdict_address(job_key, &self.verifier).0;
+        Ok(self
+            .cluster
+            .anchor_account::<Verdict>(&verdict)
+            .await?
+            .is_some_and(|v| v.submitted_slot == job.submitted_slot))
+    }
+
+    async fn check_and_vote(
+        &self,
+        key: Pubkey,
+        job: &Job,
+        sample_count: u16,
+    ) -> anyhow::Result<()> {
+        let id = (key, job.submitted_slot);
+        let first = *self
+            .first_asked
+            .lock()
+            .expect("not poisoned")
+            .entry(id)
+            .or_insert_with(Instant::now);
+        let provider: Provider = self
+            .cluster
+            .require(&job.provider, "provider account")
+            .await?;
+        let check = loop {
+            let check = check_result(&self.endpoints, &key, job, &provider, sample_count).await;
+            match check {
+                Ok(check) => break check,
+                Err(unreachable) if first.elapsed() >= self.config.proof_timeout => {
+                    break Check {
+                        pass: false,
+                        evidence_hash: evidence(
+                            &key,
+                            job.submitted_slot,
+                            &[],
+                            &[unreachable.to_string()],
+                        ),
+                        reasons: vec![format!(
+                            "the provider did not serve the sampled chunks within {} s: {unreachable:#}",
+                            self.config.proof_timeout.as_secs()
+                        )],
+                        sampled: 0,
+                    };
+                }
+                Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+            }
+        };
+        let vote = ix::submit_verdict(
+            &self.keys,
+            &self.keypair.pubkey(),
+            &key,
+            &job.provider,
+            check.pass,
+            check.evidence_hash,
+        );
+        match self.cluster.send(&[vote], &self.keypair, &[]).await {
+            Ok(signature) => {
+                self.voted.lock().expect("not poisoned").insert(id);
+                if check.pass {
+                    tracing::info!(job = %key, %signature, sampled = check.sampled, "voted pass");
+                } else {
+                    tracing::warn!(job = %key, %signature, reasons = ?check.reasons, "voted fail");
+                }
+                Ok(())
+            }
+            Err(TxFailure::Program { name, .. })
+                if matches!(
+                    name.as_str(),
+                    "AlreadyVoted" | "InvalidJobState" | "ChallengeWindowClosed"
+                ) =>
+            {
+                self.voted.lock().expect("not poisoned").insert(id);
+                Ok(())
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn crank(&self, what: &str, instruction: solana_sdk::instruction::Instruction) {
+        match self.cluster.send(&[instruction], &self.keypair, &[]).await {
+            Ok(signature) => tracing::info!(%signature, "{what}"),
+            Err(error) => tracing::debug!("{what} refused: {error}"),
+        }
+    }
+}
+
+/// Checks a submitted result's sampled chunks. `Err` means the provider could not be reached (the
+/// caller retries until its timeout); a wrong answer is an `Ok` with `pass: false`.
+pub async fn check_result(
+    endpoints: &EndpointClient,
+    key: &Pubkey,
+    job: &Job,
+    provider: &Provider,
+    sample_count: u16,
+) -> anyhow::Result<Check> {
+    let seed = job
+        .sample_seed
+        .ok_or_else(|| anyhow::anyhow!("the sample seed is not recorded yet"))?;
+    let fail = |reason: String| Check {
+        pass: false,
+        evidence_hash: evidence(key, job.submitted_slot, &[], std::slice::from_ref(&reason)),
+        reasons: vec![reason],
+        sampled: 0,
+    };
+    let spec = match Spec::resolve(
+        &job.workload.spec_uri,
+        &job.workload.spec_hash,
+        job.workload.kind,
+    )
+    .await
+    {
+        Ok(spec) => spec,
+        Err(error) => return Ok(fail(format!("the workload spec is unusable: {error:#}"))),
+    };
+    let count = job.result.chunk_count;
+    if spec.chunk_count() != count {
+        return Ok(fail(format!(
+            "the result commits to {count} chunks but the spec has {}",
+            spec.chunk_count()
+        )));
+    }
+    let indices = sample_indices(&seed, count, sample_count);
+    let served: Vec<_> = stream::iter(indices.iter().copied())
+        .map(|index| async move { endpoints.chunk(&provider.endpoint, key, index).await })
+        .buffered(FETCH_CONCURRENCY)
+        .collect()
+        .await;
+    let served = served.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+    let root = job.result.merkle_root;
+    let (indices_c, spec_c) = (indices.clone(), spec.clone());
+    let outcome = tokio::task::spawn_blocking(move || {
+        let prepared = spec_c.prepare();
+        let mut reasons = vec![];
+        let mut digests = vec![];
+        for (index, proof) in indices_c.iter().zip(&served) {
+            match proof.verified_output(&root, count) {
+                Ok(output) => {
+                    let expected = prepared.chunk(*index);
+                    digests.push(hashv(&[&index.to_le_bytes(), &output]).to_bytes());
+                    if output != expected {
+                        reasons.push(format!("chunk {index} differs from its recomputation"));
+                    }
+                }
+                Err(error) => {
+                    digests.push([0; 32]);
+                    reasons.push(error.to_string());
+                }
+            }
+        }
+        (reasons, digests)
+    })
+    .await?;
+    let (reasons, digests) = outcome;
+    Ok(Check {
+        pass: reasons.is_empty(),
+        evidence_hash: evidence(key, job.submitted_slot, &digests, &reasons),
+        reasons,
+        sampled: indices.len(),
+    })
+}
+
+/// The evidence hash a vote carries: the job, the result's slot, each sampled chunk's index and
+/// served bytes, and the reasons for a fail. Anyone holding the same answers recomputes it.
+pub fn evidence(
+    job: &Pubkey,
+    submitted_slot: u64,
+    digests: &[Hash32],
+    reasons: &[String],
+) -> Hash32 {
+    let slot = submitted_slot.to_le_bytes();
+    let mut parts: Vec<&[u8]> = vec![b"gpu-market/evidence/v1", job.as_ref(), &slot];
+    parts.extend(digests.iter().map(|d| d.as_slice()));
+    parts.extend(reasons.iter().map(|r| r.as_bytes()));
+    hashv(&parts).to_bytes()
+}

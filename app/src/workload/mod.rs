@@ -1,0 +1,271 @@
+//! The deterministic workloads: integer and fixed-point arithmetic only, so that a verifier on other
+//! hardware recomputes the same bytes. Each is `spec → chunk_count` and `(spec, chunk) → bytes`.
+//!
+//! A job names its workload by a spec document (canonical JSON) through `spec_uri`, with the document's
+//! SHA-256 as `spec_hash`. A `data:` URI carries the document inline, so a job needs no file server.
+
+pub mod matmul;
+pub mod render;
+
+use gpu_market::{
+    WorkloadKind,
+    verification::{Hash32, MerkleTree, chunk_leaf},
+};
+use serde::{Deserialize, Serialize};
+use solana_sha256_hasher::hashv;
+
+pub use matmul::Matmul;
+pub use render::Render;
+
+const DATA_URI_PREFIX: &str = "data:application/json,";
+
+/// A workload spec document.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Spec {
+    Matmul(Matmul),
+    Render(Render),
+}
+
+impl Spec {
+    pub fn kind(&self) -> WorkloadKind {
+        match self {
+            Self::Matmul(_) => WorkloadKind::Matmul,
+            Self::Render(_) => WorkloadKind::Render,
+        }
+    }
+
+    /// The canonical document: compact JSON, fields in declaration order.
+    pub fn document(&self) -> String {
+        serde_json::to_string(self).expect("a spec serializes")
+    }
+
+    pub fn hash(&self) -> Hash32 {
+        hashv(&[self.document().as_bytes()]).to_bytes()
+    }
+
+    /// The spec inline, as the job's `spec_uri`.
+    pub fn data_uri(&self) -> String {
+        format!("{DATA_URI_PREFIX}{}", self.document())
+    }
+
+    /// Reads a spec document and checks its bounds.
+    pub fn parse(document: &str) -> anyhow::Result<Self> {
+        let spec: Self = serde_json::from_str(document)
+            .map_err(|e| anyhow::anyhow!("the workload spec is not valid: {e}"))?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// The spec a job names, checked against the job's hash and kind. `http(s)` URIs are fetched.
+    pub async fn resolve(uri: &str, hash: &Hash32, kind: WorkloadKind) -> anyhow::Result<Self> {
+        let document = match uri.strip_prefix(DATA_URI_PREFIX) {
+            Some(inline) => inline.to_owned(),
+            None if uri.starts_with("http://") || uri.starts_with("https://") => {
+                reqwest::get(uri).await?.error_for_status()?.text().await?
+            }
+            None => anyhow::bail!("the workload spec URI {uri:?} is neither data: nor http(s)"),
+        };
+        anyhow::ensure!(
+            hashv(&[document.as_bytes()]).to_bytes() == *hash,
+            "the workload spec at {uri:?} does not match the job's spec hash"
+        );
+        let spec = Self::parse(&document)?;
+        anyhow::ensure!(
+            spec.kind() == kind,
+            "the workload spec is a {:?} job but the job says {kind:?}",
+            spec.kind()
+        );
+        Ok(spec)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Matmul(m) => m.validate(),
+            Self::Render(r) => r.validate(),
+        }
+    }
+
+    pub fn chunk_count(&self) -> u32 {
+        match self {
+            Self::Matmul(m) => m.chunk_count(),
+            Self::Render(r) => r.chunk_count(),
+        }
+    }
+
+    /// What computing chunks needs, prepared once (matmul's right-hand matrix, render's scene).
+    pub fn prepare(&self) -> Prepared {
+        match self {
+            Self::Matmul(m) => Prepared::Matmul(m.prepare()),
+            Self::Render(r) => Prepared::Render(r.scene()),
+        }
+    }
+}
+
+/// A spec ready to compute chunks.
+pub enum Prepared {
+    Matmul(matmul::Prepared),
+    Render(render::Scene),
+}
+
+impl Prepared {
+    /// Chunk `index`'s output bytes (the caller keeps `index < chunk_count`).
+    pub fn chunk(&self, index: u32) -> Vec<u8> {
+        match self {
+            Self::Matmul(m) => m.chunk(index),
+            Self::Render(r) => r.tile(index),
+        }
+    }
+}
+
+/// Every chunk of a job computed, with the Merkle commitment over them.
+pub struct Computed {
+    pub outputs: Vec<Vec<u8>>,
+    pub tree: MerkleTree,
+}
+
+impl Computed {
+    /// Computes every chunk of `spec`, on `threads` threads. `corrupt(index)` says which chunks to
+    /// falsify (the demo's dishonest provider; `|_| false` for everyone else).
+    pub fn run(spec: &Spec, threads: usize, corrupt: impl Fn(u32) -> bool + Sync) -> Self {
+        let prepared = spec.prepare();
+        let count = spec.chunk_count();
+        let threads = threads.clamp(1, count as usize);
+        let mut outputs = vec![Vec::new(); count as usize];
+        std::thread::scope(|scope| {
+            let per_thread = (count as usize).div_ceil(threads);
+            for (part, slots) in outputs.chunks_mut(per_thread).enumerate() {
+                let (prepared, corrupt) = (&prepared, &corrupt);
+                scope.spawn(move || {
+                    for (offset, slot) in slots.iter_mut().enumerate() {
+                        let index = (part * per_thread + offset) as u32;
+                        let mut bytes = prepared.chunk(index);
+                        if corrupt(index) {
+                            falsify(&mut bytes, index);
+                        }
+                        *slot = bytes;
+                    }
+                });
+            }
+        });
+        Self::from_outputs(outputs)
+    }
+
+    pub fn from_outputs(outputs: Vec<Vec<u8>>) -> Self {
+        let leaves = outputs
+            .iter()
+            .enumerate()
+            .map(|(i, out)| chunk_leaf(i as u32, out))
+            .collect();
+        Self {
+            tree: MerkleTree::new(leaves),
+            outputs,
+        }
+    }
+
+    pub fn root(&self) -> Hash32 {
+        self.tree.root()
+    }
+
+    pub fn output_hash(&self) -> Hash32 {
+        output_hash(&self.outputs)
+    }
+}
+
+/// The hash of a job's whole output: SHA-256 over the chunk outputs in order.
+pub fn output_hash(outputs: &[Vec<u8>]) -> Hash32 {
+    let parts: Vec<&[u8]> = outputs.iter().map(Vec::as_slice).collect();
+    hashv(&parts).to_bytes()
+}
+
+/// What a cheating provider does to a chunk it did not compute: plausible bytes of the right length.
+fn falsify(bytes: &mut [u8], index: u32) {
+    let noise = hashv(&[b"not computed", &index.to_le_bytes()]).to_bytes();
+    for (byte, n) in bytes.iter_mut().zip(noise.iter().cycle()) {
+        *byte ^= n | 1;
+    }
+}
+
+/// A deterministic 64-bit generator (SplitMix64) for seeded inputs.
+pub(crate) fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gpu_market::verification::verify_proof;
+
+    fn specs() -> Vec<Spec> {
+        vec![Spec::Matmul(Matmul::demo(7)), Spec::Render(Render::demo(7))]
+    }
+
+    #[test]
+    fn documents_round_trip_and_hash_what_they_say() {
+        for spec in specs() {
+            let uri = spec.data_uri();
+            assert!(
+                uri.len() <= gpu_market::constants::MAX_SPEC_URI_LEN,
+                "{uri}"
+            );
+            let parsed = Spec::parse(&spec.document()).expect("parses");
+            assert_eq!(parsed, spec);
+            assert_eq!(parsed.hash(), spec.hash());
+        }
+        assert_ne!(specs()[0].hash(), Spec::Matmul(Matmul::demo(8)).hash());
+    }
+
+    #[tokio::test]
+    async fn a_spec_is_refused_when_its_hash_or_kind_differs() {
+        let spec = Spec::Matmul(Matmul::demo(1));
+        let ok = Spec::resolve(&spec.data_uri(), &spec.hash(), WorkloadKind::Matmul).await;
+        assert_eq!(ok.expect("resolves"), spec);
+        let wrong_hash = Spec::resolve(&spec.data_uri(), &[0; 32], WorkloadKind::Matmul).await;
+        assert!(wrong_hash.unwrap_err().to_string().contains("spec hash"));
+        let wrong_kind = Spec::resolve(&spec.data_uri(), &spec.hash(), WorkloadKind::Render).await;
+        assert!(wrong_kind.unwrap_err().to_string().contains("Render"));
+        let scheme = Spec::resolve("ftp://x", &spec.hash(), WorkloadKind::Matmul).await;
+        assert!(scheme.is_err());
+        assert!(Spec::parse(r#"{"kind":"matmul","seed":1}"#).is_err());
+    }
+
+    #[test]
+    fn threads_do_not_change_the_output_and_proofs_check() {
+        for spec in specs() {
+            let one = Computed::run(&spec, 1, |_| false);
+            let many = Computed::run(&spec, 3, |_| false);
+            assert_eq!(one.outputs, many.outputs);
+            assert_eq!(one.root(), many.root());
+            assert_eq!(one.outputs.len() as u32, spec.chunk_count());
+            assert!(spec.chunk_count() >= gpu_market::constants::recommended::MIN_CHUNK_COUNT);
+            let prepared = spec.prepare();
+            for index in [0, 1, spec.chunk_count() / 2, spec.chunk_count() - 1] {
+                assert_eq!(prepared.chunk(index), one.outputs[index as usize]);
+                let leaf = chunk_leaf(index, &one.outputs[index as usize]);
+                let proof = one.tree.proof(index);
+                assert!(verify_proof(
+                    &one.root(),
+                    &leaf,
+                    index,
+                    spec.chunk_count(),
+                    &proof
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn falsified_chunks_differ_and_only_those() {
+        let spec = specs().remove(1);
+        let honest = Computed::run(&spec, 2, |_| false);
+        let faked = Computed::run(&spec, 2, |i| i % 10 == 3);
+        for (i, (a, b)) in honest.outputs.iter().zip(&faked.outputs).enumerate() {
+            assert_eq!(a.len(), b.len());
+            assert_eq!(a == b, i % 10 != 3, "chunk {i}");
+        }
+        assert_ne!(honest.root(), faked.root());
+    }
+}
