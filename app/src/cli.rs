@@ -268,8 +268,8 @@ pub enum StateArg {
 pub enum JobCommand {
     /// Post a job, escrowing its maximum cost
     Create {
-        #[arg(long, value_enum)]
-        workload: WorkloadArg,
+        #[arg(long, value_enum, required_unless_present = "spec_file")]
+        workload: Option<WorkloadArg>,
         /// The workload's seed (the job's content)
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -307,6 +307,8 @@ pub enum JobCommand {
         #[arg(long)]
         mine: bool,
     },
+    /// Close a settled job: its refund and its rent return to the client
+    Close { job: Pubkey },
     /// Accept a submitted result now (pays the provider)
     Accept { job: Pubkey },
     /// Dispute a submitted result (verifiers or the authority decide)
@@ -338,7 +340,7 @@ pub enum VerifierCommand {
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// Run this long, then print the summary
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, default_value_t = 60)]
     pub duration_secs: u64,
     /// Keep localnet and the API up this long after the summary
     #[arg(long, default_value_t = 0)]
@@ -507,7 +509,9 @@ pub fn parse_amount(text: &str, decimals: u8) -> anyhow::Result<u64> {
     if !digits(whole) || !digits(fraction) {
         return Err(invalid());
     }
-    let scale = 10u64.pow(u32::from(decimals));
+    let scale = 10u64
+        .checked_pow(u32::from(decimals))
+        .ok_or_else(|| anyhow::anyhow!("a mint with {decimals} decimals is not supported"))?;
     let whole: u64 = if whole.is_empty() {
         0
     } else {
@@ -527,10 +531,12 @@ pub fn parse_amount(text: &str, decimals: u8) -> anyhow::Result<u64> {
 
 /// Base units as a decimal amount.
 pub fn format_amount(units: u64, decimals: u8) -> String {
-    if decimals == 0 {
+    let Some(scale) = 10u64
+        .checked_pow(u32::from(decimals))
+        .filter(|_| decimals > 0)
+    else {
         return units.to_string();
-    }
-    let scale = 10u64.pow(u32::from(decimals));
+    };
     let fraction = format!("{:0width$}", units % scale, width = usize::from(decimals));
     let fraction = fraction.trim_end_matches('0');
     if fraction.is_empty() {
@@ -684,7 +690,8 @@ fn config(command: ConfigCommand, global: &Global, settings: Settings) -> anyhow
             }
             std::fs::write(&path, toml::to_string(&file)?)
                 .map_err(|e| anyhow::anyhow!("could not write {}: {e}", path.display()))?;
-            println!("saved {}", path.display());
+            let value = json!({ "config_file": path.display().to_string(), "saved": file });
+            settings.print(&value, || format!("saved {}", path.display()));
         }
     }
     Ok(())
@@ -863,17 +870,21 @@ fn provider_json(key: &Pubkey, p: &Provider, payment_decimals: u8, stake_decimal
 
 async fn provider(ctx: &Ctx, command: ProviderCommand) -> anyhow::Result<()> {
     if let ProviderCommand::Show { provider } = &command {
-        let keys = ctx.keys().await?;
+        // A provider account names its market: `-m` is needed only to find the keypair's own.
         let key = match provider {
             Some(p) => *p,
-            None => keys.provider(&ctx.settings.keypair()?.pubkey()),
+            None => ctx
+                .keys()
+                .await?
+                .provider(&ctx.settings.keypair()?.pubkey()),
         };
         let p: Provider = ctx.cluster.require(&key, "provider").await?;
+        let market = ctx.cluster.market(&p.market).await?;
         let value = provider_json(
             &key,
             &p,
-            mint_decimals(&ctx.cluster, &keys.payment_mint).await?,
-            mint_decimals(&ctx.cluster, &keys.stake_mint).await?,
+            mint_decimals(&ctx.cluster, &market.payment_mint).await?,
+            mint_decimals(&ctx.cluster, &market.stake_mint).await?,
         );
         ctx.settings.print(&value, || display_lines(&value));
         return Ok(());
@@ -1087,8 +1098,12 @@ fn job_json(key: &Pubkey, j: &Job, payment_decimals: u8) -> Value {
         "started_at": j.started_at,
         "deadline": j.deadline,
         "submitted_at": j.submitted_at,
+        "submitted_slot": j.submitted_slot,
+        "settled_at": j.settled_at,
         "merkle_root": hex::encode(j.result.merkle_root),
+        "output_hash": hex::encode(j.result.output_hash),
         "chunk_count": j.result.chunk_count,
+        "sample_seed": j.sample_seed.map(hex::encode),
         "metered_secs": j.result.metered_secs,
         "pass_votes": j.pass_votes,
         "fail_votes": j.fail_votes,
@@ -1111,15 +1126,25 @@ fn state_of(arg: StateArg) -> JobState {
 }
 
 async fn job(ctx: &Ctx, command: JobCommand) -> anyhow::Result<()> {
-    let keys = ctx.keys().await?;
-    let payment_decimals = mint_decimals(&ctx.cluster, &keys.payment_mint).await?;
+    // A job account names its market: these need no `-m`.
     match command {
         JobCommand::Show { job } => {
             let j: Job = ctx.cluster.require(&job, "job").await?;
-            let value = job_json(&job, &j, payment_decimals);
+            let market = ctx.cluster.market(&j.market).await?;
+            let value = job_json(
+                &job,
+                &j,
+                mint_decimals(&ctx.cluster, &market.payment_mint).await?,
+            );
             ctx.settings.print(&value, || display_lines(&value));
-            Ok(())
+            return Ok(());
         }
+        JobCommand::Result { job, out } => return job_result(ctx, &job, &out).await,
+        _ => {}
+    }
+    let keys = ctx.keys().await?;
+    let payment_decimals = mint_decimals(&ctx.cluster, &keys.payment_mint).await?;
+    match command {
         JobCommand::List { state, mine } => {
             let me = if mine {
                 Some(ctx.settings.keypair()?.pubkey())
@@ -1155,7 +1180,6 @@ async fn job(ctx: &Ctx, command: JobCommand) -> anyhow::Result<()> {
             });
             Ok(())
         }
-        JobCommand::Result { job, out } => job_result(ctx, &job, &out).await,
         command => {
             let signer = ctx.settings.keypair()?;
             let me = signer.pubkey();
@@ -1179,8 +1203,8 @@ async fn job(ctx: &Ctx, command: JobCommand) -> anyhow::Result<()> {
                             })?)?
                         }
                         None => match workload {
-                            WorkloadArg::Matmul => Spec::Matmul(Matmul::demo(seed)),
-                            WorkloadArg::Render => Spec::Render(Render::demo(seed)),
+                            Some(WorkloadArg::Matmul) | None => Spec::Matmul(Matmul::demo(seed)),
+                            Some(WorkloadArg::Render) => Spec::Render(Render::demo(seed)),
                         },
                     };
                     let uri = spec.data_uri();
@@ -1256,6 +1280,23 @@ async fn job(ctx: &Ctx, command: JobCommand) -> anyhow::Result<()> {
                 JobCommand::Show { .. } | JobCommand::List { .. } | JobCommand::Result { .. } => {
                     unreachable!("handled above")
                 }
+                JobCommand::Close { job } => {
+                    let destination = get_associated_token_address_with_program_id(
+                        &me,
+                        &keys.payment_mint,
+                        &keys.payment_token_program,
+                    );
+                    let j: Job = ctx.cluster.require(&job, "job").await?;
+                    (
+                        "close_job",
+                        ix::close_job(&keys, &me, &job, &destination),
+                        job,
+                        format!(
+                            "job {job} closed: {} refunded to {destination}, rent returned",
+                            format_amount(j.settlement.refund, payment_decimals)
+                        ),
+                    )
+                }
             };
             let signature = ctx.send(what, &[ix], &signer).await?;
             let after: Option<Job> = ctx.cluster.anchor_account(&key).await?;
@@ -1279,14 +1320,9 @@ async fn job_result(ctx: &Ctx, key: &Pubkey, out: &Path) -> anyhow::Result<()> {
         job.state
     );
     let provider: Provider = ctx.cluster.require(&job.provider, "provider").await?;
-    let spec = Spec::resolve(
-        &job.workload.spec_uri,
-        &job.workload.spec_hash,
-        job.workload.kind,
-    )
-    .await?;
+    let spec = Spec::of_job(&job)?;
     let outputs = EndpointClient::default()
-        .all(&provider.endpoint, key)
+        .all(&provider.endpoint, key, job.result.chunk_count)
         .await
         .map_err(|e| {
             anyhow::anyhow!(

@@ -37,7 +37,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_commitment_config::CommitmentConfig;
-use solana_sdk::{instruction::Instruction, pubkey::Pubkey, signature::Keypair, signer::Signer};
+use solana_sdk::{
+    instruction::Instruction, program_pack::Pack, pubkey::Pubkey, signature::Keypair,
+    signer::Signer,
+};
 use std::{
     io::Write,
     net::SocketAddr,
@@ -279,8 +282,6 @@ async fn create_mint(
     Ok(mint.pubkey())
 }
 
-use solana_sdk::program_pack::Pack;
-
 /// Runs the demo and returns its summary; localnet and the API stay up `linger` after it.
 pub async fn run(
     options: DemoOptions,
@@ -315,8 +316,15 @@ pub async fn run(
     let rpc_addr = SocketAddr::from(([127, 0, 0, 1], options.rpc_port));
     let localnet = localnet::Localnet::start(localnet::Config {
         rpc_addr,
-        ws_addr: (options.rpc_port != 0)
-            .then(|| SocketAddr::from(([127, 0, 0, 1], options.rpc_port + 1))),
+        ws_addr: match options.rpc_port {
+            0 => None,
+            port => Some(SocketAddr::from((
+                [127, 0, 0, 1],
+                port.checked_add(1).ok_or_else(|| {
+                    anyhow::anyhow!("--rpc-port {port} leaves no port for the websocket")
+                })?,
+            ))),
+        },
         ..localnet::Config::default()
     })
     .await?;
@@ -589,19 +597,23 @@ pub async fn run(
 /// mix with the summary.
 #[cfg(unix)]
 fn divert_stdout(log: &std::path::Path) -> anyhow::Result<std::fs::File> {
-    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     let file = std::fs::File::create(log)?;
-    std::io::stdout().flush()?;
-    // SAFETY: dup and dup2 on descriptors this process owns; the duplicate is owned by the File.
-    unsafe {
-        let original = libc::dup(1);
-        anyhow::ensure!(original >= 0, "could not duplicate stdout");
-        anyhow::ensure!(
-            libc::dup2(file.as_raw_fd(), 1) >= 0,
-            "could not redirect stdout"
-        );
-        Ok(std::fs::File::from_raw_fd(original))
-    }
+    // Nothing else writes to stdout while it is locked.
+    let mut stdout = std::io::stdout().lock();
+    stdout.flush()?;
+    // SAFETY: `dup` returns a new descriptor that only the `OwnedFd` owns (closed if `dup2`
+    // fails); `dup2` replaces descriptor 1, which this process owns, with a copy of `file`'s.
+    let original = unsafe {
+        let fd = libc::dup(1);
+        anyhow::ensure!(fd >= 0, "could not duplicate stdout");
+        OwnedFd::from_raw_fd(fd)
+    };
+    anyhow::ensure!(
+        unsafe { libc::dup2(file.as_raw_fd(), 1) } >= 0,
+        "could not redirect stdout"
+    );
+    Ok(std::fs::File::from(original))
 }
 
 #[cfg(not(unix))]

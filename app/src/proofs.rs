@@ -1,7 +1,8 @@
 //! The provider endpoint's protocol: chunk outputs with their Merkle proofs, as JSON over HTTP.
 //!
 //! - `GET /v1/jobs/{job}/chunks/{index}` → [`ChunkProof`]
-//! - `GET /v1/jobs/{job}/chunks` → [`JobOutput`] (every chunk, for the client assembling the result)
+//! - `GET /v1/jobs/{job}/chunks?from=N` → [`JobOutput`]: chunks from `N` on, up to about 8 MiB, and
+//!   where the next page starts (for the client assembling the result)
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use gpu_market::verification::{Hash32, chunk_leaf, verify_proof};
@@ -24,9 +25,20 @@ pub struct ChunkProof {
 pub struct JobOutput {
     pub job: String,
     pub chunk_count: u32,
-    /// Every chunk's output, base64, in order.
+    /// The first chunk of this page.
+    pub from: u32,
+    /// Chunk outputs from `from` on, base64, in order.
     pub outputs: Vec<String>,
+    /// Where the next page starts; absent on the last.
+    pub next: Option<u32>,
 }
+
+/// Output bytes per page of [`JobOutput`] (a page holds at least one chunk).
+pub const PAGE_BYTES: usize = 8 << 20;
+
+/// Largest answer read from a provider. A page holds under `PAGE_BYTES` plus one chunk, which base64
+/// makes 4/3 larger; twice that leaves room for the JSON and the proofs.
+const MAX_ANSWER_BYTES: usize = 2 * (PAGE_BYTES + crate::workload::MAX_CHUNK_BYTES as usize);
 
 pub fn encode(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
@@ -64,8 +76,10 @@ pub struct EndpointClient {
 impl Default for EndpointClient {
     fn default() -> Self {
         Self {
+            // No redirects: a provider's endpoint must not send a verifier elsewhere.
             http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(30))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("an HTTP client"),
         }
@@ -73,6 +87,21 @@ impl Default for EndpointClient {
 }
 
 impl EndpointClient {
+    /// GETs `url` and reads a JSON answer of at most [`MAX_ANSWER_BYTES`].
+    async fn get<T: serde::de::DeserializeOwned>(&self, url: &str) -> anyhow::Result<T> {
+        let mut response = self.http.get(url).send().await?.error_for_status()?;
+        let mut body = Vec::new();
+        while let Some(part) = response.chunk().await? {
+            anyhow::ensure!(
+                body.len() + part.len() <= MAX_ANSWER_BYTES,
+                "{url} answered with more than {MAX_ANSWER_BYTES} bytes"
+            );
+            body.extend_from_slice(&part);
+        }
+        serde_json::from_slice(&body)
+            .map_err(|e| anyhow::anyhow!("{url} answered with bad JSON: {e}"))
+    }
+
     pub async fn chunk(
         &self,
         endpoint: &str,
@@ -83,14 +112,7 @@ impl EndpointClient {
             "{}/v1/jobs/{job}/chunks/{index}",
             endpoint.trim_end_matches('/')
         );
-        let proof: ChunkProof = self
-            .http
-            .get(&url)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let proof: ChunkProof = self.get(&url).await?;
         anyhow::ensure!(
             proof.index == index && proof.job == job.to_string(),
             "{url} answered for another chunk"
@@ -98,20 +120,38 @@ impl EndpointClient {
         Ok(proof)
     }
 
-    pub async fn all(&self, endpoint: &str, job: &Pubkey) -> anyhow::Result<Vec<Vec<u8>>> {
-        let url = format!("{}/v1/jobs/{job}/chunks", endpoint.trim_end_matches('/'));
-        let output: JobOutput = self
-            .http
-            .get(&url)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        output
-            .outputs
-            .iter()
-            .map(|o| Ok(STANDARD.decode(o)?))
-            .collect()
+    /// Every chunk of `job`, page by page; `expected` is the committed chunk count.
+    pub async fn all(
+        &self,
+        endpoint: &str,
+        job: &Pubkey,
+        expected: u32,
+    ) -> anyhow::Result<Vec<Vec<u8>>> {
+        let mut outputs = Vec::with_capacity(expected as usize);
+        let mut from = 0u32;
+        loop {
+            let url = format!(
+                "{}/v1/jobs/{job}/chunks?from={from}",
+                endpoint.trim_end_matches('/')
+            );
+            let page: JobOutput = self.get(&url).await?;
+            anyhow::ensure!(
+                page.from == from && page.chunk_count == expected && !page.outputs.is_empty(),
+                "{url} answered with another page"
+            );
+            for output in &page.outputs {
+                outputs.push(STANDARD.decode(output)?);
+            }
+            anyhow::ensure!(
+                outputs.len() <= expected as usize,
+                "{url} sent too many chunks"
+            );
+            match page.next {
+                Some(next) if next as usize == outputs.len() => from = next,
+                Some(_) => anyhow::bail!("{url} skipped chunks"),
+                None => break,
+            }
+        }
+        Ok(outputs)
     }
 }

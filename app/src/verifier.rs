@@ -24,6 +24,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// The reason a vote gives when the provider did not serve its samples in time.
+pub const UNREACHABLE: &str = "provider-unreachable";
+
 /// Chunk requests in flight per job.
 const FETCH_CONCURRENCY: usize = 8;
 
@@ -50,7 +53,8 @@ pub struct Check {
 pub struct VerifierAgent {
     cluster: Arc<Cluster>,
     keypair: Arc<Keypair>,
-    keys: MarketKeys,
+    /// Refreshed from the market account every loop.
+    keys: Mutex<MarketKeys>,
     verifier: Pubkey,
     config: VerifierConfig,
     endpoints: EndpointClient,
@@ -81,7 +85,7 @@ impl VerifierAgent {
         Ok(Self {
             cluster,
             keypair,
-            keys,
+            keys: Mutex::new(keys),
             verifier,
             config,
             endpoints: EndpointClient::default(),
@@ -106,9 +110,31 @@ impl VerifierAgent {
 
     async fn tick(self: Arc<Self>) -> anyhow::Result<()> {
         let clock = self.cluster.clock().await?;
-        let market = self.cluster.market(&self.keys.market).await?;
-        let jobs = self.cluster.jobs(&self.keys.market).await?;
+        let market = self.cluster.market(&self.config.market).await?;
+        // The authority may move the treasury or the slash destination: instructions follow.
+        let keys = MarketKeys {
+            treasury: market.treasury,
+            slash_destination: market.slash_destination,
+            ..*self.keys.lock().expect("not poisoned")
+        };
+        *self.keys.lock().expect("not poisoned") = keys;
+        let jobs = self.cluster.jobs(&keys.market).await?;
         let me = self.keypair.pubkey();
+        let my_provider = keys.provider(&me);
+        // Forget results that are no longer under review.
+        let reviewing: HashSet<(Pubkey, u64)> = jobs
+            .iter()
+            .filter(|(_, j)| matches!(j.state, JobState::Submitted | JobState::Disputed))
+            .map(|(k, j)| (*k, j.submitted_slot))
+            .collect();
+        self.voted
+            .lock()
+            .expect("not poisoned")
+            .retain(|id| reviewing.contains(id));
+        self.first_asked
+            .lock()
+            .expect("not poisoned")
+            .retain(|id, _| reviewing.contains(id));
         for (key, job) in jobs {
             match job.state {
                 JobState::Submitted | JobState::Disputed => {
@@ -119,14 +145,16 @@ impl VerifierAgent {
                         if self.config.crank {
                             self.crank(
                                 "finalize_job",
-                                ix::finalize_job(&self.keys, &key, &job.provider),
+                                ix::finalize_job(&keys, &key, &job.provider),
                             )
                             .await;
                         }
                         continue;
                     }
                     let id = (key, job.submitted_slot);
+                    // A party to the job may not vote on it.
                     if job.client == me
+                        || job.provider == my_provider
                         || self.voted.lock().expect("not poisoned").contains(&id)
                         || self.checking.lock().expect("not poisoned").contains(&id)
                     {
@@ -141,7 +169,7 @@ impl VerifierAgent {
                         if clock.slot > job.submitted_slot + SAMPLE_SEED_DELAY_SLOTS {
                             self.crank(
                                 "record_sample_seed",
-                                ix::record_sample_seed(&self.keys, &me, &key),
+                                ix::record_sample_seed(&keys, &me, &key),
                             )
                             .await;
                         }
@@ -160,7 +188,7 @@ impl VerifierAgent {
                 JobState::Running if self.config.crank && clock.unix_timestamp > job.deadline => {
                     self.crank(
                         "expire_job",
-                        ix::expire_job(&self.keys, &me, &key, &job.provider),
+                        ix::expire_job(&keys, &me, &key, &job.provider),
                     )
                     .await;
                 }
@@ -203,14 +231,15 @@ impl VerifierAgent {
                 Err(unreachable) if first.elapsed() >= self.config.proof_timeout => {
                     break Check {
                         pass: false,
+                        // A fixed reason, so that others who also got no answer hash the same.
                         evidence_hash: evidence(
                             &key,
                             job.submitted_slot,
                             &[],
-                            &[unreachable.to_string()],
+                            &[UNREACHABLE.to_owned()],
                         ),
                         reasons: vec![format!(
-                            "the provider did not serve the sampled chunks within {} s: {unreachable:#}",
+                            "{UNREACHABLE}: no answer within {} s ({unreachable:#})",
                             self.config.proof_timeout.as_secs()
                         )],
                         sampled: 0,
@@ -219,8 +248,9 @@ impl VerifierAgent {
                 Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
             }
         };
+        let keys = *self.keys.lock().expect("not poisoned");
         let vote = ix::submit_verdict(
-            &self.keys,
+            &keys,
             &self.keypair.pubkey(),
             &key,
             &job.provider,
@@ -240,7 +270,10 @@ impl VerifierAgent {
             Err(TxFailure::Program { name, .. })
                 if matches!(
                     name.as_str(),
-                    "AlreadyVoted" | "InvalidJobState" | "ChallengeWindowClosed"
+                    "AlreadyVoted"
+                        | "InvalidJobState"
+                        | "ChallengeWindowClosed"
+                        | "VerifierIsParty"
                 ) =>
             {
                 self.voted.lock().expect("not poisoned").insert(id);
@@ -276,13 +309,8 @@ pub async fn check_result(
         reasons: vec![reason],
         sampled: 0,
     };
-    let spec = match Spec::resolve(
-        &job.workload.spec_uri,
-        &job.workload.spec_hash,
-        job.workload.kind,
-    )
-    .await
-    {
+    // The spec is on chain (inline): one that does not resolve is the same for every verifier.
+    let spec = match Spec::of_job(job) {
         Ok(spec) => spec,
         Err(error) => return Ok(fail(format!("the workload spec is unusable: {error:#}"))),
     };

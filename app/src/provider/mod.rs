@@ -10,7 +10,7 @@ pub mod server;
 
 use crate::{
     hardware::Hardware,
-    workload::{Computed, Spec},
+    workload::{Computed, Spec, Throughput},
 };
 use gpu_market::{
     pda::find_payout_vault_address,
@@ -77,6 +77,10 @@ pub struct Agent {
     rpc_down_since: Option<Instant>,
     alerts: Alerts,
     http: reqwest::Client,
+    /// Open jobs this agent will not take (a spec it refuses, too much work for the time allowed).
+    refused: HashSet<Pubkey>,
+    throughput: Throughput,
+    heartbeat_interval_secs: i64,
 }
 
 /// Cuts the endpoint when the agent stops, however it stops.
@@ -120,7 +124,12 @@ impl Agent {
             claims: 0,
             last_payout: Instant::now(),
             rpc_down_since: None,
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()?,
+            refused: HashSet::new(),
+            throughput: tokio::task::spawn_blocking(Throughput::measure).await?,
+            heartbeat_interval_secs: 60,
         })
     }
 
@@ -173,6 +182,10 @@ impl Agent {
     async fn tick(&mut self) -> anyhow::Result<Continue> {
         let clock = self.cluster.clock().await?;
         let market = self.cluster.market(&self.keys.market).await?;
+        // The authority may move the treasury or the slash destination: instructions follow.
+        self.keys.treasury = market.treasury;
+        self.keys.slash_destination = market.slash_destination;
+        self.heartbeat_interval_secs = i64::from(market.params.heartbeat_interval_secs);
         let me: Provider = self
             .cluster
             .require(&self.provider, "provider account")
@@ -209,7 +222,7 @@ impl Agent {
         for (key, job) in jobs.iter().filter(|(key, _)| mine.contains(key)) {
             let serve = match job.state {
                 JobState::Running => {
-                    self.start_work(*key, job.clone(), true);
+                    self.start_work(*key, job, true);
                     continue;
                 }
                 JobState::Submitted | JobState::Disputed => true,
@@ -220,7 +233,7 @@ impl Agent {
             if !serve {
                 self.served.write().await.remove(key);
             } else if !self.served.read().await.contains_key(key) {
-                self.start_work(*key, job.clone(), false);
+                self.start_work(*key, job, false);
             }
         }
         self.served
@@ -230,38 +243,47 @@ impl Agent {
 
         if me.status == ProviderStatus::Active {
             let free = me.spec.gpu_count.saturating_sub(me.gpus_in_use);
-            let candidate = jobs
+            let mut candidates: Vec<_> = jobs
                 .iter()
-                .filter(|(_, job)| self.can_serve(job, &me, &market, free))
-                .min_by_key(|(_, job)| job.created_at);
-            if let Some((key, job)) = candidate {
-                let spec = Spec::resolve(
-                    &job.workload.spec_uri,
-                    &job.workload.spec_hash,
-                    job.workload.kind,
-                )
-                .await;
-                match spec {
-                    Err(error) => tracing::debug!(job = %key, "not claiming: {error:#}"),
-                    Ok(_) => {
-                        let claimed = self
-                            .send(
-                                "claim_job",
-                                ix::claim_job(&self.keys, &self.keypair.pubkey(), key),
-                            )
-                            .await;
-                        if claimed {
-                            self.metrics.jobs_claimed.inc();
-                            self.claims += 1;
-                            if self.config.behaviour.offline_after_claims == Some(self.claims) {
-                                return Ok(Continue::Offline);
-                            }
-                            self.start_work(*key, job.clone(), true);
-                        }
+                .filter(|(key, job)| {
+                    !self.refused.contains(key) && self.can_serve(job, &me, &market, free)
+                })
+                .collect();
+            candidates.sort_by_key(|(_, job)| job.created_at);
+            // The oldest job this machine can finish in time; the others are remembered as refused.
+            let choice = candidates
+                .into_iter()
+                .find(|(key, job)| match self.feasible(job) {
+                    Ok(()) => true,
+                    Err(reason) => {
+                        tracing::info!(job = %key, "not taking it: {reason:#}");
+                        self.refused.insert(*key);
+                        false
                     }
+                });
+            if let Some((key, job)) = choice {
+                let claimed = self
+                    .send(
+                        "claim_job",
+                        ix::claim_job(&self.keys, &self.keypair.pubkey(), key),
+                    )
+                    .await;
+                if claimed {
+                    self.metrics.jobs_claimed.inc();
+                    self.claims += 1;
+                    if self.config.behaviour.offline_after_claims == Some(self.claims) {
+                        return Ok(Continue::Offline);
+                    }
+                    self.start_work(*key, job, true);
                 }
             }
         }
+        let open: HashSet<Pubkey> = jobs
+            .iter()
+            .filter(|(_, job)| job.state == JobState::Open)
+            .map(|(key, _)| *key)
+            .collect();
+        self.refused.retain(|key| open.contains(key));
 
         if let Some((destination, every)) = self.config.payouts
             && self.last_payout.elapsed() >= every
@@ -297,11 +319,26 @@ impl Agent {
                     .saturating_mul(u64::from(job.requirements.gpu_count))
     }
 
+    /// Whether this machine can finish `job` well within its maximum duration.
+    fn feasible(&self, job: &Job) -> anyhow::Result<()> {
+        let spec = Spec::of_job(job)?;
+        let estimate = self.throughput.estimate_secs(&spec, self.config.threads);
+        // Half the allowed time: the claim, the submission and a busy machine need the rest.
+        let budget = f64::from(job.max_duration_secs) / 2.0;
+        anyhow::ensure!(
+            estimate <= budget,
+            "it would take about {estimate:.0} s here, and the job allows {} s",
+            job.max_duration_secs
+        );
+        Ok(())
+    }
+
     /// Computes `job` in the background, then submits its result (`submit`) or only serves it.
-    fn start_work(&self, key: Pubkey, job: Job, submit: bool) {
+    fn start_work(&self, key: Pubkey, job: &Job, submit: bool) {
         if !self.working.lock().expect("not poisoned").insert(key) {
             return;
         }
+        let job = job.clone();
         let work = Work {
             cluster: self.cluster.clone(),
             keypair: self.keypair.clone(),
@@ -341,7 +378,10 @@ impl Agent {
     }
 
     async fn check_alerts(&mut self) {
-        let readings = self.hardware.readings();
+        let hardware = self.hardware.clone();
+        let readings = tokio::task::spawn_blocking(move || hardware.readings())
+            .await
+            .unwrap_or_default();
         for gpu in &readings {
             if let Some(t) = gpu.temperature_c {
                 self.metrics
@@ -352,16 +392,11 @@ impl Agent {
                     .set(t);
             }
         }
-        let heartbeat_interval_secs = self
-            .cluster
-            .market(&self.keys.market)
-            .await
-            .map_or(60, |m| i64::from(m.params.heartbeat_interval_secs));
         let seen = Observation {
             max_gpu_temperature_c: readings.iter().filter_map(|g| g.temperature_c).max(),
             consecutive_job_failures: *self.consecutive_failures.lock().expect("not poisoned"),
             heartbeat_age_secs: Some(self.metrics.heartbeat_age.get()),
-            heartbeat_interval_secs,
+            heartbeat_interval_secs: self.heartbeat_interval_secs,
             rpc_unreachable_secs: self.rpc_down_since.map_or(0, |t| t.elapsed().as_secs()),
         };
         for change in self.alerts.evaluate(&seen) {
@@ -376,7 +411,7 @@ impl Agent {
             } else {
                 tracing::info!(provider = %self.provider, alert = change.alert, "alert resolved");
             }
-            if let Some(url) = &self.config.webhook {
+            if let Some(url) = self.config.webhook.clone() {
                 let body = serde_json::json!({
                     "provider": self.provider.to_string(),
                     "alert": change.alert,
@@ -384,9 +419,13 @@ impl Agent {
                     "value": change.value,
                     "threshold": change.threshold,
                 });
-                if let Err(error) = self.http.post(url).json(&body).send().await {
-                    tracing::warn!("the alert webhook {url} failed: {error}");
-                }
+                // Off the loop: a slow webhook must not delay heartbeats.
+                let http = self.http.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = http.post(&url).json(&body).send().await {
+                        tracing::warn!("the alert webhook {url} failed: {error}");
+                    }
+                });
             }
         }
     }
@@ -411,40 +450,69 @@ struct Work {
 
 impl Work {
     async fn run(&self, key: Pubkey, job: &Job, submit: bool) -> anyhow::Result<()> {
-        let spec = Spec::resolve(
-            &job.workload.spec_uri,
-            &job.workload.spec_hash,
-            job.workload.kind,
-        )
-        .await?;
-        let started = Instant::now();
+        let served = self.served.read().await.get(&key).cloned();
+        let served = match served {
+            // Computed before and not yet submitted (the submission failed): only submit again.
+            Some(served) => served,
+            None => {
+                let computed = self.compute(key, job).await?;
+                if !submit && computed.root() != job.result.merkle_root {
+                    anyhow::bail!(
+                        "recomputing job {key} gave root {} but the submitted result commits to {}: \
+                         the workload code changed since submission, verifiers will fail it",
+                        hex::encode(computed.root()),
+                        hex::encode(job.result.merkle_root)
+                    );
+                }
+                let served = Arc::new(Served { computed });
+                self.served.write().await.insert(key, served.clone());
+                if !submit {
+                    tracing::info!(job = %key, "serving a result computed again (after a restart)");
+                }
+                served
+            }
+        };
+        if submit {
+            self.submit(key, &served).await?;
+        }
+        Ok(())
+    }
+
+    async fn compute(&self, key: Pubkey, job: &Job) -> anyhow::Result<Computed> {
+        let spec = Spec::of_job(job)?;
         let (threads, fake) = (self.threads, self.fake_per_mille);
+        let started = Instant::now();
         let computed = tokio::task::spawn_blocking(move || {
             Computed::run(&spec, threads, |index| fake > 0 && faked(&key, index, fake))
         })
         .await?;
-        let compute_secs = started.elapsed().as_secs_f64().ceil() as i64;
+        tracing::info!(job = %key, secs = started.elapsed().as_secs_f64(), "computed");
+        Ok(computed)
+    }
+
+    async fn submit(&self, key: Pubkey, served: &Served) -> anyhow::Result<()> {
+        // Read back: the claim may have landed after the agent's listing, and another loop may
+        // have submitted meanwhile.
+        let job: Job = self.cluster.require(&key, "job").await?;
+        if job.state != JobState::Running {
+            return Ok(());
+        }
+        // Metered time: the chain's seconds since the job started, at least one (a submission in
+        // the claim's own second waits for the next), never more than the program allows.
+        let mut elapsed = self.cluster.clock().await?.unix_timestamp - job.started_at;
+        for _ in 0..4 {
+            if elapsed >= 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            elapsed = self.cluster.clock().await?.unix_timestamp - job.started_at;
+        }
+        let computed = &served.computed;
         let result = gpu_market::ResultCommitment {
             merkle_root: computed.root(),
             chunk_count: computed.outputs.len() as u32,
             output_hash: computed.output_hash(),
-            metered_secs: 0,
-        };
-        self.served
-            .write()
-            .await
-            .insert(key, Arc::new(Served { computed }));
-        if !submit {
-            tracing::info!(job = %key, "serving a result computed again (after a restart)");
-            return Ok(());
-        }
-        // Metered time: what the computation took, never more than the chain has seen pass since
-        // the job started (read back: the claim may have landed after the agent's clock reading).
-        let started_at = self.cluster.require::<Job>(&key, "job").await?.started_at;
-        let elapsed = self.cluster.clock().await?.unix_timestamp - started_at;
-        let result = gpu_market::ResultCommitment {
-            metered_secs: compute_secs.max(1).min(elapsed).max(0) as u32,
-            ..result
+            metered_secs: elapsed.clamp(0, i64::from(job.max_duration_secs)) as u32,
         };
         let signature = self
             .cluster

@@ -1,10 +1,10 @@
 //! The provider endpoint: chunk outputs with proofs for verifiers and clients, health and metrics.
 
 use super::{Metrics, Served};
-use crate::proofs::{ChunkProof, JobOutput, encode};
+use crate::proofs::{ChunkProof, JobOutput, PAGE_BYTES, encode};
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::get,
@@ -71,16 +71,44 @@ async fn chunk(
     .into_response()
 }
 
-async fn all_chunks(State(state): State<ServerState>, Path(job): Path<String>) -> Response {
-    match lookup(&state, &job).await {
-        Ok((key, served)) => Json(JobOutput {
-            job: key.to_string(),
-            chunk_count: served.computed.outputs.len() as u32,
-            outputs: served.computed.outputs.iter().map(|o| encode(o)).collect(),
-        })
-        .into_response(),
-        Err(response) => response,
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    from: Option<u32>,
+}
+
+async fn all_chunks(
+    State(state): State<ServerState>,
+    Path(job): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let (key, served) = match lookup(&state, &job).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let outputs = &served.computed.outputs;
+    let count = outputs.len() as u32;
+    let from = query.from.unwrap_or(0);
+    if from >= count {
+        return not_found(format!("job {key} has {count} chunks"));
     }
+    let mut page = vec![];
+    let mut bytes = 0;
+    let mut next = from;
+    while next < count && (page.is_empty() || bytes < PAGE_BYTES) {
+        let output = &outputs[next as usize];
+        bytes += output.len();
+        page.push(encode(output));
+        next += 1;
+    }
+    Json(JobOutput {
+        job: key.to_string(),
+        chunk_count: count,
+        from,
+        outputs: page,
+        next: (next < count).then_some(next),
+    })
+    .into_response()
 }
 
 async fn health(State(state): State<ServerState>) -> Response {

@@ -9,6 +9,7 @@ pub mod render;
 
 use gpu_market::{
     WorkloadKind,
+    constants::MAX_CHUNK_COUNT,
     verification::{Hash32, MerkleTree, chunk_leaf},
 };
 use serde::{Deserialize, Serialize};
@@ -49,6 +50,15 @@ impl Spec {
         format!("{DATA_URI_PREFIX}{}", self.document())
     }
 
+    /// The spec `job` names, checked against its hash and kind.
+    pub fn of_job(job: &gpu_market::state::Job) -> anyhow::Result<Self> {
+        Self::resolve(
+            &job.workload.spec_uri,
+            &job.workload.spec_hash,
+            job.workload.kind,
+        )
+    }
+
     /// Reads a spec document and checks its bounds.
     pub fn parse(document: &str) -> anyhow::Result<Self> {
         let spec: Self = serde_json::from_str(document)
@@ -57,20 +67,22 @@ impl Spec {
         Ok(spec)
     }
 
-    /// The spec a job names, checked against the job's hash and kind. `http(s)` URIs are fetched.
-    pub async fn resolve(uri: &str, hash: &Hash32, kind: WorkloadKind) -> anyhow::Result<Self> {
-        let document = match uri.strip_prefix(DATA_URI_PREFIX) {
-            Some(inline) => inline.to_owned(),
-            None if uri.starts_with("http://") || uri.starts_with("https://") => {
-                reqwest::get(uri).await?.error_for_status()?.text().await?
-            }
-            None => anyhow::bail!("the workload spec URI {uri:?} is neither data: nor http(s)"),
-        };
+    /// The spec a job names, checked against the job's hash and kind.
+    ///
+    /// Only inline `data:` documents are accepted: the spec is then on chain, so every agent and
+    /// verifier reads the same bytes, no one is sent to fetch a URL a client chose, and a failure
+    /// to resolve is provable rather than a network accident.
+    pub fn resolve(uri: &str, hash: &Hash32, kind: WorkloadKind) -> anyhow::Result<Self> {
+        let document = uri.strip_prefix(DATA_URI_PREFIX).ok_or_else(|| {
+            anyhow::anyhow!(
+                "the workload spec URI {uri:?} is not an inline {DATA_URI_PREFIX} document"
+            )
+        })?;
         anyhow::ensure!(
             hashv(&[document.as_bytes()]).to_bytes() == *hash,
             "the workload spec at {uri:?} does not match the job's spec hash"
         );
-        let spec = Self::parse(&document)?;
+        let spec = Self::parse(document)?;
         anyhow::ensure!(
             spec.kind() == kind,
             "the workload spec is a {:?} job but the job says {kind:?}",
@@ -81,8 +93,47 @@ impl Spec {
 
     pub fn validate(&self) -> anyhow::Result<()> {
         match self {
-            Self::Matmul(m) => m.validate(),
-            Self::Render(r) => r.validate(),
+            Self::Matmul(m) => m.validate()?,
+            Self::Render(r) => r.validate()?,
+        }
+        let chunks = self.chunk_count();
+        anyhow::ensure!(
+            chunks <= MAX_CHUNK_COUNT,
+            "the spec has {chunks} chunks, over the protocol's {MAX_CHUNK_COUNT}"
+        );
+        let (chunk, total) = (self.max_chunk_bytes(), self.output_bytes());
+        anyhow::ensure!(
+            chunk <= MAX_CHUNK_BYTES,
+            "a chunk of this spec is {chunk} bytes, over {MAX_CHUNK_BYTES}"
+        );
+        anyhow::ensure!(
+            total <= MAX_OUTPUT_BYTES,
+            "this spec's output is {total} bytes, over {MAX_OUTPUT_BYTES}"
+        );
+        Ok(())
+    }
+
+    /// Bytes of the largest chunk.
+    pub fn max_chunk_bytes(&self) -> u64 {
+        match self {
+            Self::Matmul(m) => u64::from(m.rows_per_chunk) * u64::from(m.n) * 8,
+            Self::Render(r) => u64::from(r.tile) * u64::from(r.tile) * 3,
+        }
+    }
+
+    /// Bytes of the whole output.
+    pub fn output_bytes(&self) -> u64 {
+        match self {
+            Self::Matmul(m) => u64::from(m.m) * u64::from(m.n) * 8,
+            Self::Render(r) => u64::from(r.width) * u64::from(r.height) * 3,
+        }
+    }
+
+    /// The work a job is, in the units [`Throughput`] measures (multiply-adds, or pixels).
+    pub fn work(&self) -> f64 {
+        match self {
+            Self::Matmul(m) => f64::from(m.m) * f64::from(m.k) * f64::from(m.n),
+            Self::Render(r) => f64::from(r.width) * f64::from(r.height),
         }
     }
 
@@ -99,6 +150,46 @@ impl Spec {
             Self::Matmul(m) => Prepared::Matmul(m.prepare()),
             Self::Render(r) => Prepared::Render(r.scene()),
         }
+    }
+}
+
+/// Largest chunk the agents compute and serve, and largest whole output: a job is held in memory
+/// while it is under review and sent whole to its client.
+pub const MAX_CHUNK_BYTES: u64 = 4 << 20;
+pub const MAX_OUTPUT_BYTES: u64 = 1 << 30;
+
+/// How fast this machine computes each workload on one thread, measured on the demo-sized specs.
+#[derive(Clone, Copy, Debug)]
+pub struct Throughput {
+    pub matmul_per_sec: f64,
+    pub render_per_sec: f64,
+}
+
+impl Throughput {
+    /// Times a sample of chunks of each workload (about a tenth of a second).
+    pub fn measure() -> Self {
+        let rate = |spec: Spec, chunks: u32| {
+            let prepared = spec.prepare();
+            let started = std::time::Instant::now();
+            for index in 0..chunks {
+                std::hint::black_box(prepared.chunk(index));
+            }
+            let per_chunk = spec.work() / f64::from(spec.chunk_count());
+            per_chunk * f64::from(chunks) / started.elapsed().as_secs_f64().max(1e-6)
+        };
+        Self {
+            matmul_per_sec: rate(Spec::Matmul(Matmul::demo(0)), 96),
+            render_per_sec: rate(Spec::Render(Render::demo(0)), 96),
+        }
+    }
+
+    /// Seconds `spec` takes on `threads` threads, by this measure.
+    pub fn estimate_secs(&self, spec: &Spec, threads: usize) -> f64 {
+        let rate = match spec {
+            Spec::Matmul(_) => self.matmul_per_sec,
+            Spec::Render(_) => self.render_per_sec,
+        };
+        spec.work() / (rate * threads.max(1) as f64)
     }
 }
 
@@ -218,18 +309,65 @@ mod tests {
         assert_ne!(specs()[0].hash(), Spec::Matmul(Matmul::demo(8)).hash());
     }
 
-    #[tokio::test]
-    async fn a_spec_is_refused_when_its_hash_or_kind_differs() {
+    #[test]
+    fn a_spec_is_refused_when_its_hash_kind_scheme_or_size_is_wrong() {
         let spec = Spec::Matmul(Matmul::demo(1));
-        let ok = Spec::resolve(&spec.data_uri(), &spec.hash(), WorkloadKind::Matmul).await;
+        let ok = Spec::resolve(&spec.data_uri(), &spec.hash(), WorkloadKind::Matmul);
         assert_eq!(ok.expect("resolves"), spec);
-        let wrong_hash = Spec::resolve(&spec.data_uri(), &[0; 32], WorkloadKind::Matmul).await;
+        let wrong_hash = Spec::resolve(&spec.data_uri(), &[0; 32], WorkloadKind::Matmul);
         assert!(wrong_hash.unwrap_err().to_string().contains("spec hash"));
-        let wrong_kind = Spec::resolve(&spec.data_uri(), &spec.hash(), WorkloadKind::Render).await;
+        let wrong_kind = Spec::resolve(&spec.data_uri(), &spec.hash(), WorkloadKind::Render);
         assert!(wrong_kind.unwrap_err().to_string().contains("Render"));
-        let scheme = Spec::resolve("ftp://x", &spec.hash(), WorkloadKind::Matmul).await;
-        assert!(scheme.is_err());
+        let fetched = Spec::resolve(
+            "http://10.0.0.1/spec.json",
+            &spec.hash(),
+            WorkloadKind::Matmul,
+        );
+        assert!(fetched.unwrap_err().to_string().contains("inline"));
         assert!(Spec::parse(r#"{"kind":"matmul","seed":1}"#).is_err());
+
+        // Each side within bounds, the whole too large: one 2 GiB chunk, then 2^26 tiles.
+        let huge =
+            r#"{"kind":"matmul","seed":1,"m":16384,"k":16384,"n":16384,"rows_per_chunk":16384}"#;
+        assert!(Spec::parse(huge).unwrap_err().to_string().contains("chunk"));
+        let tiles = r#"{"kind":"render","seed":1,"width":8192,"height":8192,"tile":1}"#;
+        assert!(
+            Spec::parse(tiles)
+                .unwrap_err()
+                .to_string()
+                .contains("chunks")
+        );
+        let wide = r#"{"kind":"render","seed":1,"width":8192,"height":8192,"tile":256}"#;
+        assert!(Spec::parse(wide).is_ok(), "192 MiB of pixels is allowed");
+    }
+
+    #[test]
+    fn the_extreme_render_shapes_compute() {
+        for (width, height, tile) in [(8192, 1, 256), (1, 8192, 1), (1, 1, 1)] {
+            let spec = Spec::Render(Render {
+                seed: 9,
+                width,
+                height,
+                tile,
+            });
+            spec.validate().expect("valid");
+            let prepared = spec.prepare();
+            let last = prepared.chunk(spec.chunk_count() - 1);
+            assert!(!last.is_empty() && last.len() as u64 <= spec.max_chunk_bytes());
+        }
+    }
+
+    #[test]
+    fn throughput_estimates_scale_with_work() {
+        let t = Throughput {
+            matmul_per_sec: 1e9,
+            render_per_sec: 1e6,
+        };
+        let small = Spec::Matmul(Matmul::demo(1));
+        assert!((t.estimate_secs(&small, 1) - 960.0 * 64.0 * 64.0 / 1e9).abs() < 1e-9);
+        assert!((t.estimate_secs(&small, 2) * 2.0 - t.estimate_secs(&small, 1)).abs() < 1e-9);
+        let measured = Throughput::measure();
+        assert!(measured.matmul_per_sec > 0.0 && measured.render_per_sec > 0.0);
     }
 
     #[test]
