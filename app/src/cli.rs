@@ -307,8 +307,13 @@ pub enum JobCommand {
         #[arg(long)]
         mine: bool,
     },
-    /// Close a settled job: its refund and its rent return to the client
-    Close { job: Pubkey },
+    /// Close a settled job: what its escrow holds and its rent return to the client
+    Close {
+        job: Pubkey,
+        /// Token account for the escrow's balance [default: the keypair's ATA of the payment mint]
+        #[arg(long)]
+        destination: Option<Pubkey>,
+    },
     /// Accept a submitted result now (pays the provider)
     Accept { job: Pubkey },
     /// Dispute a submitted result (verifiers or the authority decide)
@@ -1140,6 +1145,7 @@ async fn job(ctx: &Ctx, command: JobCommand) -> anyhow::Result<()> {
             return Ok(());
         }
         JobCommand::Result { job, out } => return job_result(ctx, &job, &out).await,
+        JobCommand::Close { job, destination } => return close_job(ctx, job, destination).await,
         _ => {}
     }
     let keys = ctx.keys().await?;
@@ -1277,26 +1283,10 @@ async fn job(ctx: &Ctx, command: JobCommand) -> anyhow::Result<()> {
                         format!("result of {job} disputed"),
                     )
                 }
-                JobCommand::Show { .. } | JobCommand::List { .. } | JobCommand::Result { .. } => {
-                    unreachable!("handled above")
-                }
-                JobCommand::Close { job } => {
-                    let destination = get_associated_token_address_with_program_id(
-                        &me,
-                        &keys.payment_mint,
-                        &keys.payment_token_program,
-                    );
-                    let j: Job = ctx.cluster.require(&job, "job").await?;
-                    (
-                        "close_job",
-                        ix::close_job(&keys, &me, &job, &destination),
-                        job,
-                        format!(
-                            "job {job} closed: {} refunded to {destination}, rent returned",
-                            format_amount(j.settlement.refund, payment_decimals)
-                        ),
-                    )
-                }
+                JobCommand::Show { .. }
+                | JobCommand::List { .. }
+                | JobCommand::Result { .. }
+                | JobCommand::Close { .. } => unreachable!("handled above"),
             };
             let signature = ctx.send(what, &[ix], &signer).await?;
             let after: Option<Job> = ctx.cluster.anchor_account(&key).await?;
@@ -1305,6 +1295,43 @@ async fn job(ctx: &Ctx, command: JobCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Closes a settled job: the escrow's balance to `destination`, the rent to the client.
+async fn close_job(ctx: &Ctx, job: Pubkey, destination: Option<Pubkey>) -> anyhow::Result<()> {
+    let signer = ctx.settings.keypair()?;
+    let me = signer.pubkey();
+    let j: Job = ctx.cluster.require(&job, "job").await?;
+    let keys = ctx.cluster.market_keys(&j.market).await?;
+    let decimals = mint_decimals(&ctx.cluster, &keys.payment_mint).await?;
+    let destination = destination.unwrap_or_else(|| {
+        get_associated_token_address_with_program_id(
+            &me,
+            &keys.payment_mint,
+            &keys.payment_token_program,
+        )
+    });
+    let held = ctx
+        .cluster
+        .token_balance(&gpu_market::pda::find_escrow_vault_address(&job).0)
+        .await?;
+    let signature = ctx
+        .send(
+            "close_job",
+            &[ix::close_job(&keys, &me, &job, &destination)],
+            &signer,
+        )
+        .await?;
+    ctx.report(
+        "close_job",
+        &signature,
+        json!({ "job": job.to_string(), "returned": format_amount(held, decimals) }),
+        format!(
+            "job {job} closed: {} sent to {destination}, rent returned",
+            format_amount(held, decimals)
+        ),
+    );
+    Ok(())
 }
 
 /// Fetches every chunk from the provider, checks the Merkle root and the output hash, and writes
@@ -1321,8 +1348,20 @@ async fn job_result(ctx: &Ctx, key: &Pubkey, out: &Path) -> anyhow::Result<()> {
     );
     let provider: Provider = ctx.cluster.require(&job.provider, "provider").await?;
     let spec = Spec::of_job(&job)?;
+    anyhow::ensure!(
+        spec.chunk_count() == job.result.chunk_count,
+        "the result commits to {} chunks but the job's spec has {}",
+        job.result.chunk_count,
+        spec.chunk_count()
+    );
     let outputs = EndpointClient::default()
-        .all(&provider.endpoint, key, job.result.chunk_count)
+        .all(
+            &provider.endpoint,
+            key,
+            job.result.chunk_count,
+            spec.max_chunk_bytes(),
+            spec.output_bytes(),
+        )
         .await
         .map_err(|e| {
             anyhow::anyhow!(

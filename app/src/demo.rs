@@ -68,7 +68,8 @@ pub struct DemoOptions {
     /// 0 picks free ports.
     pub rpc_port: u16,
     pub api_port: u16,
-    /// Where the SQLite database and the wallets go (a new temporary directory when `None`).
+    /// Where the SQLite database, the CLI configuration, the clients' keypairs and the program's log
+    /// go (a new temporary directory when `None`).
     pub data_dir: Option<PathBuf>,
     /// Show the progress bar (on stderr).
     pub progress: bool,
@@ -506,11 +507,13 @@ pub async fn run(
 
     // Clients.
     let mut clients = vec![];
-    for _ in 0..2 {
+    for i in 0..2 {
         let wallet = setup.wallet(5).await?;
         let source = setup
             .token_account(&payment_mint, &wallet.pubkey(), 10_000 * ONE_PAYMENT)
             .await?;
+        // The clients' keypairs, for `gpu-market -k` (closing their jobs, say).
+        localnet::write_keypair(&wallet, &data_dir.join(format!("client-{i}.json")))?;
         clients.push((wallet, source));
     }
     let providers: Vec<Pubkey> = roster.iter().map(|(p, _)| *p).collect();

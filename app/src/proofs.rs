@@ -120,14 +120,19 @@ impl EndpointClient {
         Ok(proof)
     }
 
-    /// Every chunk of `job`, page by page; `expected` is the committed chunk count.
+    /// Every chunk of `job`, page by page: `expected` chunks (the committed count), none over
+    /// `max_chunk_bytes`, `max_total_bytes` in all (the spec's sizes), so that a provider cannot make
+    /// the client download without end.
     pub async fn all(
         &self,
         endpoint: &str,
         job: &Pubkey,
         expected: u32,
+        max_chunk_bytes: u64,
+        max_total_bytes: u64,
     ) -> anyhow::Result<Vec<Vec<u8>>> {
-        let mut outputs = Vec::with_capacity(expected as usize);
+        let mut outputs = Vec::new();
+        let mut total = 0u64;
         let mut from = 0u32;
         loop {
             let url = format!(
@@ -140,7 +145,13 @@ impl EndpointClient {
                 "{url} answered with another page"
             );
             for output in &page.outputs {
-                outputs.push(STANDARD.decode(output)?);
+                let bytes = STANDARD.decode(output)?;
+                total += bytes.len() as u64;
+                anyhow::ensure!(
+                    bytes.len() as u64 <= max_chunk_bytes && total <= max_total_bytes,
+                    "{url} sent chunks larger than the spec's"
+                );
+                outputs.push(bytes);
             }
             anyhow::ensure!(
                 outputs.len() <= expected as usize,

@@ -78,7 +78,36 @@ async fn check_while_lingering(summary: Summary) {
     assert_eq!(job.result.chunk_count, 960);
     let _ = std::fs::remove_file(&png);
 
-    // A failure names the program's error: cancelling a settled job.
+    // A client closes one of its settled jobs with the CLI: what the escrow held comes back.
+    let client_keypair = format!("{}/client-0.json", summary.data_dir);
+    let client = app::cli::read_keypair(std::path::Path::new(&client_keypair)).expect("keypair");
+    let (closed, _) = jobs
+        .iter()
+        .find(|(_, j)| {
+            j.client == solana_sdk::signer::Signer::pubkey(&client) && j.state.is_settled()
+        })
+        .expect("a settled job of client 0");
+    let (ok, stdout, stderr) = gpu_market(&[
+        "-C",
+        config,
+        "-k",
+        &client_keypair,
+        "--output",
+        "json",
+        "job",
+        "close",
+        &closed.to_string(),
+    ]);
+    assert!(ok, "job close: {stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(report["action"], "close_job");
+    assert!(
+        cluster.rpc.get_account(closed).await.is_err(),
+        "the job account is closed"
+    );
+
+    // Failures are sentences: a missing keypair file, then the program's error by name (a funded
+    // wallet that is no provider sends a heartbeat).
     let (ok, _, stderr) = gpu_market(&[
         "-C",
         config,
@@ -90,6 +119,39 @@ async fn check_while_lingering(summary: Summary) {
     ]);
     assert!(!ok);
     assert!(stderr.contains("could not read the keypair"), "{stderr}");
+    let stranger = solana_sdk::signature::Keypair::new();
+    let airdrop = cluster
+        .rpc
+        .request_airdrop(
+            &solana_sdk::signer::Signer::pubkey(&stranger),
+            1_000_000_000,
+        )
+        .await
+        .expect("airdrop");
+    for _ in 0..100 {
+        let status = cluster.rpc.get_signature_statuses(&[airdrop]).await;
+        if status.expect("status").value[0].is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let keypair =
+        std::env::temp_dir().join(format!("gpu-market-stranger-{}.json", std::process::id()));
+    localnet::write_keypair(&stranger, &keypair).expect("keypair file");
+    let (ok, _, stderr) = gpu_market(&[
+        "-C",
+        config,
+        "-k",
+        keypair.to_str().expect("utf-8"),
+        "provider",
+        "heartbeat",
+    ]);
+    let _ = std::fs::remove_file(&keypair);
+    assert!(!ok);
+    assert!(
+        stderr.contains("heartbeat failed: AccountNotInitialized:"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

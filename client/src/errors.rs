@@ -1,6 +1,7 @@
 //! A failed transaction, explained: the program's error name and message (from the Anchor log line,
 //! else from the IDL by code), or the runtime's or the node's reason in words.
 
+use anchor_lang::error::ErrorCode;
 use serde_json::Value;
 use solana_client::{
     client_error::{ClientError, ClientErrorKind},
@@ -62,12 +63,106 @@ fn idl_errors() -> &'static HashMap<u32, (String, String)> {
     })
 }
 
-/// The program error with `code`, if it is one of the program's own.
-pub fn program_error(code: u32) -> Option<(&'static str, &'static str)> {
-    idl_errors()
-        .get(&code)
-        .map(|(name, msg)| (name.as_str(), msg.as_str()))
+/// The error with `code`: the program's own (from the IDL), or one of Anchor's account and
+/// constraint checks.
+pub fn program_error(code: u32) -> Option<(String, String)> {
+    if let Some((name, msg)) = idl_errors().get(&code) {
+        return Some((name.clone(), msg.clone()));
+    }
+    FRAMEWORK_ERRORS
+        .iter()
+        .find(|e| u32::from(**e) == code)
+        .map(|e| (e.name(), e.to_string()))
 }
+
+/// Anchor's own errors (`anchor_lang::error::ErrorCode`, which has no lookup by number).
+const FRAMEWORK_ERRORS: &[ErrorCode] = {
+    use ErrorCode::*;
+    &[
+        InstructionMissing,
+        InstructionFallbackNotFound,
+        InstructionDidNotDeserialize,
+        InstructionDidNotSerialize,
+        IdlInstructionStub,
+        IdlInstructionInvalidProgram,
+        IdlAccountNotEmpty,
+        EventInstructionStub,
+        ConstraintMut,
+        ConstraintHasOne,
+        ConstraintSigner,
+        ConstraintRaw,
+        ConstraintOwner,
+        ConstraintRentExempt,
+        ConstraintSeeds,
+        ConstraintExecutable,
+        ConstraintState,
+        ConstraintAssociated,
+        ConstraintAssociatedInit,
+        ConstraintClose,
+        ConstraintAddress,
+        ConstraintZero,
+        ConstraintTokenMint,
+        ConstraintTokenOwner,
+        ConstraintMintMintAuthority,
+        ConstraintMintFreezeAuthority,
+        ConstraintMintDecimals,
+        ConstraintSpace,
+        ConstraintAccountIsNone,
+        ConstraintTokenTokenProgram,
+        ConstraintMintTokenProgram,
+        ConstraintAssociatedTokenTokenProgram,
+        ConstraintMintGroupPointerExtension,
+        ConstraintMintGroupPointerExtensionAuthority,
+        ConstraintMintGroupPointerExtensionGroupAddress,
+        ConstraintMintGroupMemberPointerExtension,
+        ConstraintMintGroupMemberPointerExtensionAuthority,
+        ConstraintMintGroupMemberPointerExtensionMemberAddress,
+        ConstraintMintMetadataPointerExtension,
+        ConstraintMintMetadataPointerExtensionAuthority,
+        ConstraintMintMetadataPointerExtensionMetadataAddress,
+        ConstraintMintCloseAuthorityExtension,
+        ConstraintMintCloseAuthorityExtensionAuthority,
+        ConstraintMintPermanentDelegateExtension,
+        ConstraintMintPermanentDelegateExtensionDelegate,
+        ConstraintMintTransferHookExtension,
+        ConstraintMintTransferHookExtensionAuthority,
+        ConstraintMintTransferHookExtensionProgramId,
+        ConstraintDuplicateMutableAccount,
+        AccountAlreadyMigrated,
+        AccountNotMigrated,
+        ConstraintMintPausableExtension,
+        ConstraintMintPausableAuthority,
+        RequireViolated,
+        RequireEqViolated,
+        RequireKeysEqViolated,
+        RequireNeqViolated,
+        RequireKeysNeqViolated,
+        RequireGtViolated,
+        RequireGteViolated,
+        AccountDiscriminatorAlreadySet,
+        AccountDiscriminatorNotFound,
+        AccountDiscriminatorMismatch,
+        AccountDidNotDeserialize,
+        AccountDidNotSerialize,
+        AccountNotEnoughKeys,
+        AccountNotMutable,
+        AccountOwnedByWrongProgram,
+        InvalidProgramId,
+        InvalidProgramExecutable,
+        AccountNotSigner,
+        AccountNotSystemOwned,
+        AccountNotInitialized,
+        AccountNotProgramData,
+        AccountNotAssociatedTokenAccount,
+        AccountSysvarMismatch,
+        AccountReallocExceedsLimit,
+        AccountDuplicateReallocs,
+        DeclaredProgramIdMismatch,
+        TryingToInitPayerAsProgramAccount,
+        InvalidNumericConversion,
+        Deprecated,
+    ]
+};
 
 /// The Anchor error a program logged: `AnchorError … Error Code: X. Error Number: N. Error Message: M.`
 pub fn anchor_error_in_logs(logs: &[String]) -> Option<(String, u32, String)> {
@@ -110,9 +205,9 @@ pub fn explain_parts(error: Option<TransactionError>, logs: Vec<String>) -> Opti
         TransactionError::InstructionError(_, InstructionError::Custom(code)) => {
             match program_error(code) {
                 Some((name, message)) => TxFailure::Program {
-                    name: name.to_owned(),
+                    name,
                     code,
-                    message: message.to_owned(),
+                    message,
                     logs,
                 },
                 None => TxFailure::Rejected(format!("custom program error {code}")),
@@ -170,5 +265,18 @@ mod tests {
         .expect("an error");
         assert_eq!(unknown.program_error(), None);
         assert!(explain_parts(None, vec![]).is_none());
+        let framework = explain_parts(
+            Some(TransactionError::InstructionError(
+                0,
+                InstructionError::Custom(3012),
+            )),
+            vec![],
+        )
+        .expect("an error");
+        assert_eq!(framework.program_error(), Some("AccountNotInitialized"));
+        assert_eq!(
+            program_error(2006).map(|e| e.0),
+            Some("ConstraintSeeds".into())
+        );
     }
 }

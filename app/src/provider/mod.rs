@@ -70,6 +70,8 @@ pub struct Agent {
     served: Arc<RwLock<HashMap<Pubkey, Arc<Served>>>>,
     /// Jobs being computed or submitted right now.
     working: Arc<Mutex<HashSet<Pubkey>>>,
+    /// Jobs held that cannot be completed (deadline passed, recomputed root differs): not retried.
+    given_up: Arc<Mutex<HashSet<Pubkey>>>,
     metrics: Arc<Metrics>,
     consecutive_failures: Arc<Mutex<u32>>,
     claims: u32,
@@ -119,6 +121,7 @@ impl Agent {
             config,
             served: Arc::default(),
             working: Arc::default(),
+            given_up: Arc::default(),
             metrics: Metrics::new(),
             consecutive_failures: Arc::default(),
             claims: 0,
@@ -322,7 +325,9 @@ impl Agent {
     /// Whether this machine can finish `job` well within its maximum duration.
     fn feasible(&self, job: &Job) -> anyhow::Result<()> {
         let spec = Spec::of_job(job)?;
-        let estimate = self.throughput.estimate_secs(&spec, self.config.threads);
+        // Up to one job per GPU runs at once: count on a GPU's share of the threads.
+        let share = (self.config.threads / usize::from(self.hardware.gpu_count.max(1))).max(1);
+        let estimate = self.throughput.estimate_secs(&spec, share);
         // Half the allowed time: the claim, the submission and a busy machine need the rest.
         let budget = f64::from(job.max_duration_secs) / 2.0;
         anyhow::ensure!(
@@ -335,7 +340,9 @@ impl Agent {
 
     /// Computes `job` in the background, then submits its result (`submit`) or only serves it.
     fn start_work(&self, key: Pubkey, job: &Job, submit: bool) {
-        if !self.working.lock().expect("not poisoned").insert(key) {
+        if self.given_up.lock().expect("not poisoned").contains(&key)
+            || !self.working.lock().expect("not poisoned").insert(key)
+        {
             return;
         }
         let job = job.clone();
@@ -349,12 +356,21 @@ impl Agent {
             threads: self.config.threads,
             fake_per_mille: self.config.behaviour.fake_per_mille,
         };
-        let working = self.working.clone();
+        let (working, given_up) = (self.working.clone(), self.given_up.clone());
         tokio::spawn(async move {
-            if let Err(error) = work.run(key, &job, submit).await {
-                work.metrics.job_failures.inc();
-                *work.failures.lock().expect("not poisoned") += 1;
-                tracing::warn!(job = %key, "job failed: {error:#}");
+            match work.run(key, &job, submit).await {
+                Ok(()) => {}
+                Err(WorkError::GiveUp(reason)) => {
+                    work.metrics.job_failures.inc();
+                    *work.failures.lock().expect("not poisoned") += 1;
+                    tracing::error!(job = %key, "giving the job up: {reason}");
+                    given_up.lock().expect("not poisoned").insert(key);
+                }
+                Err(WorkError::Retry(error)) => {
+                    work.metrics.job_failures.inc();
+                    *work.failures.lock().expect("not poisoned") += 1;
+                    tracing::warn!(job = %key, "job failed, retrying: {error:#}");
+                }
             }
             working.lock().expect("not poisoned").remove(&key);
         });
@@ -448,8 +464,22 @@ struct Work {
     fake_per_mille: u16,
 }
 
+/// Why a job's work stopped.
+enum WorkError {
+    /// It cannot succeed: stop trying.
+    GiveUp(String),
+    /// It may on the next loop (a node error, a refused transaction).
+    Retry(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for WorkError {
+    fn from(error: E) -> Self {
+        Self::Retry(error.into())
+    }
+}
+
 impl Work {
-    async fn run(&self, key: Pubkey, job: &Job, submit: bool) -> anyhow::Result<()> {
+    async fn run(&self, key: Pubkey, job: &Job, submit: bool) -> Result<(), WorkError> {
         let served = self.served.read().await.get(&key).cloned();
         let served = match served {
             // Computed before and not yet submitted (the submission failed): only submit again.
@@ -457,12 +487,12 @@ impl Work {
             None => {
                 let computed = self.compute(key, job).await?;
                 if !submit && computed.root() != job.result.merkle_root {
-                    anyhow::bail!(
-                        "recomputing job {key} gave root {} but the submitted result commits to {}: \
+                    return Err(WorkError::GiveUp(format!(
+                        "recomputing it gave root {} but the submitted result commits to {}: \
                          the workload code changed since submission, verifiers will fail it",
                         hex::encode(computed.root()),
                         hex::encode(job.result.merkle_root)
-                    );
+                    )));
                 }
                 let served = Arc::new(Served { computed });
                 self.served.write().await.insert(key, served.clone());
@@ -490,16 +520,23 @@ impl Work {
         Ok(computed)
     }
 
-    async fn submit(&self, key: Pubkey, served: &Served) -> anyhow::Result<()> {
+    async fn submit(&self, key: Pubkey, served: &Served) -> Result<(), WorkError> {
         // Read back: the claim may have landed after the agent's listing, and another loop may
         // have submitted meanwhile.
         let job: Job = self.cluster.require(&key, "job").await?;
         if job.state != JobState::Running {
             return Ok(());
         }
-        // Metered time: the chain's seconds since the job started, at least one (a submission in
-        // the claim's own second waits for the next), never more than the program allows.
-        let mut elapsed = self.cluster.clock().await?.unix_timestamp - job.started_at;
+        let now = self.cluster.clock().await?.unix_timestamp;
+        if now > job.deadline {
+            return Err(WorkError::GiveUp(format!(
+                "its deadline passed {} s ago; it will expire",
+                now - job.deadline
+            )));
+        }
+        // Metered time: the chain's seconds since the job started (a submission in the claim's
+        // own second waits for the next one), never more than the program allows.
+        let mut elapsed = now - job.started_at;
         for _ in 0..4 {
             if elapsed >= 1 {
                 break;

@@ -9,7 +9,6 @@ pub mod render;
 
 use gpu_market::{
     WorkloadKind,
-    constants::MAX_CHUNK_COUNT,
     verification::{Hash32, MerkleTree, chunk_leaf},
 };
 use serde::{Deserialize, Serialize};
@@ -98,9 +97,22 @@ impl Spec {
         }
         let chunks = self.chunk_count();
         anyhow::ensure!(
-            chunks <= MAX_CHUNK_COUNT,
-            "the spec has {chunks} chunks, over the protocol's {MAX_CHUNK_COUNT}"
+            chunks <= MAX_CHUNKS,
+            "the spec has {chunks} chunks, over {MAX_CHUNKS}"
         );
+        if let Self::Matmul(m) = self {
+            let (k, n) = (u64::from(m.k), u64::from(m.n));
+            anyhow::ensure!(
+                k * n <= MAX_MATMUL_B_ENTRIES,
+                "matmul's right-hand matrix has {} entries, over {MAX_MATMUL_B_ENTRIES}",
+                k * n
+            );
+            let chunk_work = u64::from(m.rows_per_chunk) * k * n;
+            anyhow::ensure!(
+                chunk_work <= MAX_CHUNK_WORK,
+                "a matmul chunk is {chunk_work} multiply-adds, over {MAX_CHUNK_WORK}"
+            );
+        }
         let (chunk, total) = (self.max_chunk_bytes(), self.output_bytes());
         anyhow::ensure!(
             chunk <= MAX_CHUNK_BYTES,
@@ -153,10 +165,17 @@ impl Spec {
     }
 }
 
-/// Largest chunk the agents compute and serve, and largest whole output: a job is held in memory
-/// while it is under review and sent whole to its client.
+/// What agents, verifiers and clients accept, so that no spec can exhaust their memory or make one
+/// sampled chunk too long to recompute within a challenge window:
+/// - chunks per job (a Merkle tree of 2^20 leaves is 64 MiB; the protocol allows 2^24);
+pub const MAX_CHUNKS: u32 = 1 << 20;
+/// - bytes per chunk, and of the whole output (held in memory while under review, sent to the client);
 pub const MAX_CHUNK_BYTES: u64 = 4 << 20;
 pub const MAX_OUTPUT_BYTES: u64 = 1 << 30;
+/// - matmul's right-hand matrix (every chunk needs all of it: 32 MiB of `i64`s);
+pub const MAX_MATMUL_B_ENTRIES: u64 = 1 << 22;
+/// - multiply-adds per matmul chunk (about a second on one core).
+pub const MAX_CHUNK_WORK: u64 = 1 << 30;
 
 /// How fast this machine computes each workload on one thread, measured on the demo-sized specs.
 #[derive(Clone, Copy, Debug)]
@@ -326,10 +345,22 @@ mod tests {
         assert!(fetched.unwrap_err().to_string().contains("inline"));
         assert!(Spec::parse(r#"{"kind":"matmul","seed":1}"#).is_err());
 
-        // Each side within bounds, the whole too large: one 2 GiB chunk, then 2^26 tiles.
-        let huge =
-            r#"{"kind":"matmul","seed":1,"m":16384,"k":16384,"n":16384,"rows_per_chunk":16384}"#;
-        assert!(Spec::parse(huge).unwrap_err().to_string().contains("chunk"));
+        // Each side within bounds, the whole too large: a 2 GiB right-hand matrix, a chunk of 2^31
+        // multiply-adds, 2^26 tiles.
+        let huge = r#"{"kind":"matmul","seed":1,"m":16384,"k":16384,"n":16384,"rows_per_chunk":1}"#;
+        assert!(
+            Spec::parse(huge)
+                .unwrap_err()
+                .to_string()
+                .contains("right-hand")
+        );
+        let long = r#"{"kind":"matmul","seed":1,"m":16384,"k":2048,"n":2048,"rows_per_chunk":512}"#;
+        assert!(
+            Spec::parse(long)
+                .unwrap_err()
+                .to_string()
+                .contains("multiply-adds")
+        );
         let tiles = r#"{"kind":"render","seed":1,"width":8192,"height":8192,"tile":1}"#;
         assert!(
             Spec::parse(tiles)
