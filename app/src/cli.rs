@@ -134,8 +134,69 @@ pub enum MarketCommand {
         #[arg(long)]
         min_stake_per_gpu: String,
     },
+    /// Change a market's parameters or destinations (signed by its authority); unnamed ones stay
+    Update(UpdateMarketFlags),
     /// Show a market's parameters and counters
     Show,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct UpdateMarketFlags {
+    #[arg(long)]
+    pub fee_bps: Option<u16>,
+    /// Stake tokens per GPU
+    #[arg(long)]
+    pub min_stake_per_gpu: Option<String>,
+    #[arg(long)]
+    pub unbonding_period_secs: Option<u32>,
+    #[arg(long)]
+    pub challenge_window_secs: Option<u32>,
+    #[arg(long)]
+    pub dispute_timeout_secs: Option<u32>,
+    #[arg(long)]
+    pub heartbeat_interval_secs: Option<u32>,
+    #[arg(long)]
+    pub verifier_quorum: Option<u8>,
+    #[arg(long)]
+    pub sample_count: Option<u16>,
+    #[arg(long)]
+    pub slash_no_show_bps: Option<u16>,
+    #[arg(long)]
+    pub slash_abandon_bps: Option<u16>,
+    #[arg(long)]
+    pub slash_fraud_bps: Option<u16>,
+    /// Token account of the payment mint for fees
+    #[arg(long)]
+    pub treasury: Option<Pubkey>,
+    /// Token account of the stake mint for slashed stake
+    #[arg(long)]
+    pub slash_destination: Option<Pubkey>,
+}
+
+impl UpdateMarketFlags {
+    /// `current` with the given flags applied.
+    fn apply(&self, current: MarketParams, stake_decimals: u8) -> anyhow::Result<MarketParams> {
+        let mut p = current;
+        macro_rules! set {
+            ($($field:ident),*) => { $(if let Some(v) = self.$field { p.$field = v; })* };
+        }
+        set!(
+            fee_bps,
+            unbonding_period_secs,
+            challenge_window_secs,
+            dispute_timeout_secs,
+            heartbeat_interval_secs,
+            verifier_quorum,
+            sample_count,
+            slash_no_show_bps,
+            slash_abandon_bps,
+            slash_fraud_bps
+        );
+        if let Some(stake) = &self.min_stake_per_gpu {
+            p.min_stake_per_gpu = parse_amount(stake, stake_decimals)?;
+        }
+        Ok(p)
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -775,6 +836,28 @@ async fn market(ctx: &Ctx, command: MarketCommand) -> anyhow::Result<()> {
                 mint_decimals(&ctx.cluster, &m.stake_mint).await?,
             );
             ctx.settings.print(&value, || display_lines(&value));
+        }
+        MarketCommand::Update(flags) => {
+            let authority = ctx.settings.keypair()?;
+            let keys = ctx.keys().await?;
+            let current = ctx.cluster.market(&keys.market).await?;
+            let payment_decimals = mint_decimals(&ctx.cluster, &current.payment_mint).await?;
+            let stake_decimals = mint_decimals(&ctx.cluster, &current.stake_mint).await?;
+            let params = flags.apply(current.params, stake_decimals)?;
+            let ix = ix::update_market(
+                &keys,
+                &flags.treasury.unwrap_or(current.treasury),
+                &flags.slash_destination.unwrap_or(current.slash_destination),
+                params,
+            );
+            let signature = ctx.send("update_market", &[ix], &authority).await?;
+            let after = ctx.cluster.market(&keys.market).await?;
+            ctx.report(
+                "update_market",
+                &signature,
+                json!({ "market": market_json(&keys.market, &after, payment_decimals, stake_decimals) }),
+                format!("market {} updated", keys.market),
+            );
         }
         MarketCommand::Init {
             payment_mint,
@@ -1503,6 +1586,35 @@ mod tests {
         assert_eq!(format_amount(1_500_000, 6), "1.5");
         assert_eq!(format_amount(2_000_000, 6), "2");
         assert_eq!(format_amount(1, 6), "0.000001");
+    }
+
+    #[test]
+    fn market_update_changes_only_the_named_parameters() {
+        let current = MarketParams::recommended(100_000_000_000);
+        let flags = UpdateMarketFlags {
+            challenge_window_secs: Some(600),
+            min_stake_per_gpu: Some("250.5".into()),
+            ..UpdateMarketFlags::default()
+        };
+        let updated = flags.apply(current, 9).expect("applies");
+        assert_eq!(updated.challenge_window_secs, 600);
+        assert_eq!(updated.min_stake_per_gpu, 250_500_000_000);
+        assert_eq!(updated.fee_bps, current.fee_bps);
+        assert_eq!(updated.sample_count, current.sample_count);
+        let bad = UpdateMarketFlags {
+            min_stake_per_gpu: Some("lots".into()),
+            ..UpdateMarketFlags::default()
+        };
+        assert!(bad.apply(current, 9).is_err());
+        let cli = Cli::try_parse_from(["gpu-market", "market", "update", "--fee-bps", "300"])
+            .expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::Market(MarketCommand::Update(UpdateMarketFlags {
+                fee_bps: Some(300),
+                ..
+            }))
+        ));
     }
 
     #[test]

@@ -68,8 +68,8 @@ pub struct DemoOptions {
     /// 0 picks free ports.
     pub rpc_port: u16,
     pub api_port: u16,
-    /// Where the SQLite database, the CLI configuration, the clients' keypairs and the program's log
-    /// go (a new temporary directory when `None`).
+    /// Where the SQLite database, the CLI configuration, the market authority's and the clients'
+    /// keypairs and the program's log go (a new temporary directory when `None`).
     pub data_dir: Option<PathBuf>,
     /// Show the progress bar (on stderr).
     pub progress: bool,
@@ -360,6 +360,7 @@ pub async fn run(
         authority,
     };
     let authority_key = setup.authority.pubkey();
+    localnet::write_keypair(&setup.authority, &data_dir.join("market-authority.json"))?;
     setup.keys.treasury = setup
         .token_account(&payment_mint, &authority_key, 0)
         .await?;

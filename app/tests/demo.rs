@@ -106,6 +106,27 @@ async fn check_while_lingering(summary: Summary) {
         "the job account is closed"
     );
 
+    // The market's authority changes a parameter; the rest stay.
+    let authority = format!("{}/market-authority.json", summary.data_dir);
+    let (ok, stdout, stderr) = gpu_market(&[
+        "-C",
+        config,
+        "-k",
+        &authority,
+        "--output",
+        "json",
+        "market",
+        "update",
+        "--challenge-window-secs",
+        "45",
+    ]);
+    assert!(ok, "market update: {stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(report["market"]["params"]["challenge_window_secs"], 45);
+    let updated = cluster.market(&market).await.expect("market");
+    assert_eq!(updated.params.challenge_window_secs, 45);
+    assert_eq!(updated.params.sample_count, m.params.sample_count);
+
     // Failures are sentences: a missing keypair file, then the program's error by name (a funded
     // wallet that is no provider sends a heartbeat).
     let (ok, _, stderr) = gpu_market(&[
