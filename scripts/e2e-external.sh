@@ -12,8 +12,8 @@ done
 dir=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
 
-# Workspace-wide, as scripts/test.sh builds: the same features, so nothing is rebuilt.
-cargo test -q --workspace --no-run
+# Workspace-wide with the targets scripts/test.sh builds: the same features, so nothing is rebuilt.
+cargo test -q --workspace --lib --bins --tests --no-run
 target/debug/gpu-market-localnet --rpc-port "$port" --faucet-keypair "$dir/faucet.json" >"$dir/out" 2>&1 &
 pid=$!
 for _ in $(seq 100); do
@@ -24,4 +24,4 @@ done
 cat "$dir/out"
 
 ANCHOR_PROVIDER_URL="http://127.0.0.1:$port" ANCHOR_WALLET="$dir/faucet.json" \
-  cargo test --workspace --test e2e
+  cargo test --workspace --test it -- e2e::

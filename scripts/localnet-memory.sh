@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-300}
-cargo test -q --workspace --no-run
+cargo test -q --workspace --lib --bins --tests --no-run
 dir=$(mktemp -d)
 target/debug/gpu-market-localnet --rpc-port 38899 --faucet-keypair "$dir/faucet.json" >"$dir/out" 2>&1 &
 pid=$!

@@ -10,10 +10,9 @@
 use crate::{proofs::EndpointClient, workload::Spec};
 use futures_util::{StreamExt, stream};
 use gpu_market::{
-    constants::SAMPLE_SEED_DELAY_SLOTS,
     pda::find_verdict_address,
     state::{Job, JobState, Provider, Verdict, Verifier},
-    verification::{Hash32, sample_indices},
+    verification::{Hash32, SeedSlot, sample_indices},
 };
 use gpu_market_client::{Cluster, TxFailure, ix, ix::MarketKeys};
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
@@ -138,6 +137,10 @@ impl VerifierAgent {
         for (key, job) in jobs {
             match job.state {
                 JobState::Submitted | JobState::Disputed => {
+                    if job.sample_seed.is_none() {
+                        self.settle_seed(&keys, key, &job, me).await?;
+                        continue;
+                    }
                     let window_over = job.state == JobState::Submitted
                         && clock.unix_timestamp
                             >= job.submitted_at + i64::from(market.params.challenge_window_secs);
@@ -164,17 +167,6 @@ impl VerifierAgent {
                         self.voted.lock().expect("not poisoned").insert(id);
                         continue;
                     }
-                    if job.sample_seed.is_none() {
-                        // SlotHashes holds the hashes of slots before the current one.
-                        if clock.slot > job.submitted_slot + SAMPLE_SEED_DELAY_SLOTS {
-                            self.crank(
-                                "record_sample_seed",
-                                ix::record_sample_seed(&keys, &me, &key),
-                            )
-                            .await;
-                        }
-                        continue;
-                    }
                     self.checking.lock().expect("not poisoned").insert(id);
                     let this = self.clone();
                     let sample_count = market.params.sample_count;
@@ -194,6 +186,37 @@ impl VerifierAgent {
                 }
                 _ => {}
             }
+        }
+        Ok(())
+    }
+
+    /// A job under review without its sample seed: records the seed once its slot has a hash (no
+    /// vote and no settlement can happen before), or, if nobody recorded it in time, cranks
+    /// `expire_sample_seed`, which fails the job as unverifiable.
+    async fn settle_seed(
+        &self,
+        keys: &MarketKeys,
+        key: Pubkey,
+        job: &Job,
+        me: Pubkey,
+    ) -> anyhow::Result<()> {
+        match self.cluster.seed_slot(job).await? {
+            SeedSlot::NotReady => {}
+            SeedSlot::Ready(..) => {
+                self.crank(
+                    "record_sample_seed",
+                    ix::record_sample_seed(keys, &me, &key),
+                )
+                .await;
+            }
+            SeedSlot::Expired if self.config.crank => {
+                self.crank(
+                    "expire_sample_seed",
+                    ix::expire_sample_seed(keys, &me, &key, &job.provider),
+                )
+                .await;
+            }
+            SeedSlot::Expired => {}
         }
         Ok(())
     }

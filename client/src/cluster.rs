@@ -5,7 +5,11 @@ use crate::{
     ix::MarketKeys,
 };
 use anchor_lang::{AccountDeserialize, Discriminator};
-use gpu_market::state::{Job, Market, Provider};
+use gpu_market::{
+    constants::SAMPLE_SEED_DELAY_SLOTS,
+    state::{Job, Market, Provider},
+    verification::{self, SeedSlot},
+};
 use solana_client::{
     nonblocking::rpc_client::RpcClient,
     rpc_config::{RpcAccountInfoConfig, RpcProgramAccountsConfig},
@@ -188,6 +192,15 @@ impl Cluster {
     pub async fn clock(&self) -> anyhow::Result<Clock> {
         let account = self.rpc.get_account(&sysvar::clock::ID).await?;
         bincode_clock(&account.data)
+    }
+
+    /// Where `job`'s sample seed stands in the cluster's SlotHashes sysvar: not ready yet,
+    /// recordable (`record_sample_seed`), or expired (`expire_sample_seed`).
+    pub async fn seed_slot(&self, job: &Job) -> anyhow::Result<SeedSlot> {
+        let account = self.rpc.get_account(&sysvar::slot_hashes::ID).await?;
+        let target = job.submitted_slot + SAMPLE_SEED_DELAY_SLOTS;
+        verification::seed_slot_hash(&account.data, target)
+            .map_err(|_| anyhow::anyhow!("the SlotHashes sysvar's data is malformed"))
     }
 
     /// A token account's balance in base units (SPL Token or Token-2022: the amount sits after the

@@ -584,6 +584,44 @@ pub fn record_sample_seed(m: &MarketKeys, cranker: &Pubkey, job: &Pubkey) -> Ins
     )
 }
 
+pub fn expire_sample_seed(
+    m: &MarketKeys,
+    cranker: &Pubkey,
+    job: &Pubkey,
+    provider: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::ExpireSampleSeed {
+            cranker: *cranker,
+            market: m.market,
+            job: *job,
+            provider: *provider,
+            slash: slash_accounts(m, provider),
+            slot_hashes: slot_hashes::ID,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::ExpireSampleSeed {},
+    )
+}
+
+pub fn pay_pending_slash(m: &MarketKeys, cranker: &Pubkey, provider: &Pubkey) -> Instruction {
+    build(
+        accounts::PayPendingSlash {
+            cranker: *cranker,
+            market: m.market,
+            provider: *provider,
+            stake_vault: find_stake_vault_address(provider).0,
+            slash_destination: m.slash_destination,
+            stake_mint: m.stake_mint,
+            stake_token_program: m.stake_token_program,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::PayPendingSlash {},
+    )
+}
+
 pub fn submit_verdict(
     m: &MarketKeys,
     verifier_authority: &Pubkey,

@@ -5,9 +5,9 @@
 //! ```text
 //! cargo run -p gpu-market-indexer --example ingest_bench -- [TRANSACTIONS]
 //! ```
-//! Default: 20,000 transactions. PostgreSQL is the server at `GPU_MARKET_TEST_POSTGRES` (default
-//! postgres://postgres@127.0.0.1:5432/postgres), where databases `gpu_market_ingest_bench` and
-//! `gpu_market_ingest_bulk` are created afresh.
+//! Default: 20,000 transactions. PostgreSQL is the server at `DATABASE_URL` (a throwaway cluster
+//! when it is unset, see `gpu_market_tests::databases`), where databases `gpu_market_ingest_bench`
+//! and `gpu_market_ingest_bulk` are created afresh.
 
 use anchor_lang::{AnchorSerialize, Discriminator};
 use base64::{Engine, prelude::BASE64_STANDARD};

@@ -128,6 +128,7 @@ market_events! {
     JobDisputed { market, job, provider },
     DisputeResolved { market, job },
     ProviderSlashed { market, provider, job },
+    PendingSlashPaid { market, provider },
     ProviderReinstated { market, provider },
 }
 

@@ -66,6 +66,7 @@ fn failure_name(reason: FailureReason) -> &'static str {
         FailureReason::Abandoned => "abandoned",
         FailureReason::VerificationFailed => "verification_failed",
         FailureReason::AuthorityRuling => "authority_ruling",
+        FailureReason::SampleSeedExpired => "sample_seed_expired",
     }
 }
 
@@ -544,6 +545,8 @@ pub async fn apply(
             None
         }
         E::BidPlaced(_) | E::BidWithdrawn(_) | E::SampleSeedRecorded(_) => None,
+        // Counted as slashed when the slash happened; this only moves the tokens.
+        E::PendingSlashPaid(_) => None,
         E::VerdictSubmitted(_) | E::VerdictClosed(_) | E::DisputeResolved(_) => None,
         E::JobStarted(e) => {
             sqlx::query(
@@ -649,7 +652,11 @@ pub async fn apply(
                 failed: 1,
                 no_shows: i64::from(e.reason == FailureReason::Expired),
                 abandons: i64::from(e.reason == FailureReason::Abandoned),
-                verified_fail: i64::from(e.reason == FailureReason::VerificationFailed),
+                // An unverifiable result (its seed never recorded) counts as a failed one.
+                verified_fail: i64::from(matches!(
+                    e.reason,
+                    FailureReason::VerificationFailed | FailureReason::SampleSeedExpired
+                )),
                 ..DayDelta::default()
             };
             add_provider_day(db, &e.provider.to_string(), e.timestamp, day).await?;

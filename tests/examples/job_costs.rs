@@ -10,7 +10,10 @@
 //! declared `SIZE` constants (`state.rs`), so the comparison uses one ruler.
 
 use anchor_lang::Space;
-use gpu_market::state::{Job, Verdict};
+use gpu_market::{
+    constants::SAMPLE_SEED_DELAY_SLOTS,
+    state::{Job, Verdict},
+};
 use gpu_market_tests::{Chain, TestContext, fixtures::*, ix};
 use solana_sdk::{
     hash::Hash,
@@ -117,6 +120,11 @@ async fn main() {
             &p.authority,
         ),
         (
+            "record_sample_seed (provider, or anyone)",
+            ix::record_sample_seed(&m, &p.key(), &j.job),
+            &p.authority,
+        ),
+        (
             "finalize_job (anyone)",
             ix::finalize_job(&m, &j.job, &p.provider),
             &p.authority,
@@ -137,6 +145,9 @@ async fn main() {
     for (i, (step, instruction, signer)) in steps.into_iter().enumerate() {
         if step.starts_with("submit") {
             ctx.advance_time(1_800).await;
+        }
+        if step.starts_with("record") {
+            ctx.advance_slots(SAMPLE_SEED_DELAY_SLOTS + 1).await;
         }
         if step.starts_with("finalize") {
             ctx.advance_time(i64::from(default_params().challenge_window_secs))
@@ -190,6 +201,16 @@ async fn main() {
         sized(
             "record_sample_seed (anyone)",
             ix::record_sample_seed(&m, &verifier.pubkey(), &j.job),
+            &verifier,
+        ),
+        sized(
+            "expire_sample_seed (anyone, when no seed was recorded in time)",
+            ix::expire_sample_seed(&m, &verifier.pubkey(), &j.job, &p.provider),
+            &verifier,
+        ),
+        sized(
+            "pay_pending_slash (anyone, after a deferred slash)",
+            ix::pay_pending_slash(&m, &verifier.pubkey(), &p.provider),
             &verifier,
         ),
         sized(

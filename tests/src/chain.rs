@@ -36,6 +36,9 @@ pub trait Chain {
     /// Moves the chain's unix time forward by `secs`, in a new slot.
     async fn advance_time(&mut self, secs: i64);
 
+    /// Moves the chain at least `slots` slots on (the SlotHashes sysvar gains their hashes).
+    async fn advance_slots(&mut self, slots: u64);
+
     /// Sends and expects success.
     async fn ok(&mut self, instructions: &[Instruction], signers: &[&Keypair]) -> Outcome {
         match self.send(instructions, signers).await {
@@ -213,6 +216,24 @@ pub trait Chain {
         ];
         self.ok(&ixs, &[&account]).await;
         account.pubkey()
+    }
+
+    /// Closes an empty token account, its rent going back to `owner`.
+    async fn close_token_account(
+        &mut self,
+        token_program: &Pubkey,
+        account: &Pubkey,
+        owner: &Keypair,
+    ) {
+        let ix = spl_token_2022::instruction::close_account(
+            token_program,
+            account,
+            &owner.pubkey(),
+            &owner.pubkey(),
+            &[],
+        )
+        .expect("close_account");
+        self.ok(&[ix], &[owner]).await;
     }
 
     /// Size of a token account of `mint`, with room for the extensions the mint's own extensions

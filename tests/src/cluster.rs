@@ -314,6 +314,14 @@ impl Chain for RpcChain {
     }
 
     /// `localnet_warpTime` on localnet; elsewhere, waits until the cluster's clock has moved on.
+    /// A real cluster (and localnet) produces a slot every 400 ms or so: this waits for them.
+    async fn advance_slots(&mut self, slots: u64) {
+        let target = self.clock().await.slot + slots;
+        while self.clock().await.slot < target {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     async fn advance_time(&mut self, secs: i64) {
         if secs <= 0 {
             return;

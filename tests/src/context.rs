@@ -177,6 +177,14 @@ impl TestContext {
         self.ctx.set_sysvar(&clock);
     }
 
+    /// Enough single slots for every slot before now to leave the SlotHashes sysvar (it keeps the
+    /// newest 512), as about three and a half minutes of a real cluster would. Unix time stays.
+    pub async fn age_out_slot_hashes(&mut self) {
+        for _ in 0..=solana_sdk::slot_hashes::MAX_ENTRIES {
+            self.advance_slots(1).await;
+        }
+    }
+
     /// One slot on, with the same unix time (the runtime would otherwise re-estimate it).
     async fn next_slot(&mut self) {
         self.advance_time(0).await;
@@ -255,6 +263,10 @@ impl Chain for TestContext {
             .get_sysvar::<Clock>()
             .await
             .expect("clock")
+    }
+
+    async fn advance_slots(&mut self, slots: u64) {
+        TestContext::advance_slots(self, slots).await;
     }
 
     /// Moves the chain's unix time forward by `secs`, in a new slot.

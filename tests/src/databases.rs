@@ -1,10 +1,56 @@
-//! Fresh, empty databases for the indexer's tests and benchmarks: a SQLite file and a PostgreSQL
-//! database on the server CI provides (`scripts/postgres.sh`).
+//! Fresh, empty databases for the indexer's tests and benchmarks: a SQLite file, and a PostgreSQL
+//! database on `DATABASE_URL`'s server or, when it is unset, on a throwaway cluster of this process's
+//! own (`scripts/throwaway-postgres.sh`), so no test touches the machine's clusters or skips.
 
-/// The PostgreSQL server the tests use (CI starts one; `.ci/run` fails if it cannot).
+use std::{
+    io::{BufRead, BufReader},
+    net::TcpListener,
+    process::{ChildStdin, Command, Stdio},
+    sync::{Mutex, OnceLock},
+};
+
+/// The PostgreSQL server the tests create their databases on: `DATABASE_URL` (a URL whose user may
+/// create and drop databases) when it is set, otherwise a throwaway cluster started on first use
+/// and stopped when this process exits. Panics with the reason if neither is available.
 pub fn postgres_base() -> String {
-    std::env::var("GPU_MARKET_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        return url;
+    }
+    static THROWAWAY: OnceLock<String> = OnceLock::new();
+    THROWAWAY.get_or_init(start_throwaway_postgres).clone()
+}
+
+/// Starts `scripts/throwaway-postgres.sh` on a free port and returns the URL it prints once the
+/// server answers. The script keeps the cluster up until its standard input closes, which happens
+/// when this process exits however it exits: the pipe's write end is kept open here for good.
+fn start_throwaway_postgres() -> String {
+    static KEEP_ALIVE: Mutex<Option<ChildStdin>> = Mutex::new(None);
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scripts/throwaway-postgres.sh"
+    );
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free local port")
+        .port();
+    let mut child = Command::new("bash")
+        .arg(script)
+        .arg(port.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {script}: {e}"));
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().expect("piped stdout"))
+        .read_line(&mut url)
+        .expect("reading the throwaway cluster's URL");
+    assert!(
+        url.starts_with("postgres://"),
+        "no throwaway PostgreSQL cluster (its reason is above); install PostgreSQL's server \
+         (Debian: apt-get install postgresql) or set DATABASE_URL"
+    );
+    *KEEP_ALIVE.lock().expect("not poisoned") = child.stdin.take();
+    url.trim().to_string()
 }
 
 /// A fresh, empty PostgreSQL database `gpu_market_<name>` on [`postgres_base`]'s server, dropped

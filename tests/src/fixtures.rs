@@ -4,10 +4,12 @@ use crate::{Chain, ix, ix::MarketKeys};
 use gpu_market::{
     CreateJobArgs, GpuModel, HardwareSpec, JobRequirements, MarketParams, Region,
     RegisterProviderArgs, ResultCommitment, Workload, WorkloadKind,
+    constants::SAMPLE_SEED_DELAY_SLOTS,
     pda::{
         find_escrow_vault_address, find_job_address, find_market_address,
         find_payout_vault_address, find_stake_vault_address,
     },
+    state::Job,
 };
 use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 
@@ -15,6 +17,20 @@ use solana_sdk::{pubkey::Pubkey, signature::Keypair, signer::Signer};
 pub const PAYMENT_DECIMALS: u8 = 6;
 pub const STAKE_DECIMALS: u8 = 9;
 pub const ONE_STAKE: u64 = 1_000_000_000;
+
+/// Records a submitted job's sample seed as the provider's agent does (a job settles as paid only
+/// with its seed recorded), first moving the chain on until the seed slot has a hash. The fee
+/// payer cranks it. Unix time does not move.
+pub async fn record_seed(ctx: &mut impl Chain, m: &MarketKeys, job: &Pubkey) {
+    let submitted_slot = ctx.anchor_account::<Job>(job).await.submitted_slot;
+    let ready_at = submitted_slot + SAMPLE_SEED_DELAY_SLOTS + 1;
+    let now = ctx.clock().await.slot;
+    if now < ready_at {
+        ctx.advance_slots(ready_at - now).await;
+    }
+    let record = ix::record_sample_seed(m, &ctx.payer(), job);
+    ctx.ok(&[record], &[]).await;
+}
 
 /// The recommended parameters with 100 stake tokens per GPU.
 pub fn default_params() -> MarketParams {

@@ -15,6 +15,7 @@ use crate::{
 use gpu_market::{
     pda::find_payout_vault_address,
     state::{Job, JobState, Market, Provider, ProviderStatus},
+    verification::SeedSlot,
 };
 use gpu_market_client::{Cluster, ix, ix::MarketKeys};
 pub use monitor::{AlertRules, Alerts, Metrics, Observation};
@@ -228,7 +229,10 @@ impl Agent {
                     self.start_work(*key, job, true);
                     continue;
                 }
-                JobState::Submitted | JobState::Disputed => true,
+                JobState::Submitted | JobState::Disputed => {
+                    self.record_seed_if_due(key, job).await;
+                    true
+                }
                 // Results stay available to the client (`gpu-market job result`) for a while.
                 JobState::Completed => clock.unix_timestamp < retain_until(job),
                 _ => false,
@@ -305,6 +309,26 @@ impl Agent {
             }
         }
         Ok(Continue::Yes)
+    }
+
+    /// Records the sample seed of this provider's submitted result as soon as its slot has a hash.
+    /// A seed nobody records in time fails the job as a failed verification would, so the provider
+    /// does not leave it to the verifiers.
+    async fn record_seed_if_due(&self, key: &Pubkey, job: &Job) {
+        if job.sample_seed.is_some() {
+            return;
+        }
+        match self.cluster.seed_slot(job).await {
+            Ok(SeedSlot::Ready(..)) => {
+                self.send(
+                    "record_sample_seed",
+                    ix::record_sample_seed(&self.keys, &self.keypair.pubkey(), key),
+                )
+                .await;
+            }
+            Ok(SeedSlot::NotReady | SeedSlot::Expired) => {}
+            Err(error) => tracing::warn!(job = %key, "reading SlotHashes: {error:#}"),
+        }
     }
 
     fn can_serve(&self, job: &Job, me: &Provider, market: &Market, free: u16) -> bool {

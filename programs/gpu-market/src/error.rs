@@ -63,7 +63,7 @@ pub enum MarketError {
     #[msg("Not enough staked tokens")]
     InsufficientStake,
     #[msg(
-        "Unstaking this much would leave the provider under the minimum stake while it has work in progress"
+        "Unstaking this much would leave less staked than the provider's unsettled jobs lock (min stake per GPU x their GPUs)"
     )]
     StakeBelowMinimum,
     #[msg("No unstake is pending")]
@@ -146,4 +146,20 @@ pub enum MarketError {
     NotMarketAuthority,
     #[msg("The destination cannot be the vault the tokens come out of")]
     DestinationIsVault,
+    #[msg(
+        "The sample seed was not recorded while its slot's hash was in SlotHashes: the result can no longer be verified, and expire_sample_seed fails it"
+    )]
+    SampleSeedExpired,
+    #[msg(
+        "The sample seed has not been recorded: record it (record_sample_seed) before the job can settle"
+    )]
+    SampleSeedNotRecorded,
+    #[msg("The sample seed is recorded or can still be recorded: this job can be verified")]
+    SampleSeedNotExpired,
+    #[msg("The provider has no slashed stake waiting to be sent")]
+    NoPendingSlash,
+    #[msg(
+        "Slashed stake is still waiting in the stake vault: send it with pay_pending_slash first"
+    )]
+    SlashPending,
 }

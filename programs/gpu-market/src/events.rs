@@ -3,8 +3,8 @@
 //! the doc comment; times are unix seconds from the Clock sysvar.
 
 use crate::state::{
-    DisputeRuling, HardwareSpec, JobRequirements, MarketParams, ProviderStatus, ResultCommitment,
-    Settlement, WorkloadKind,
+    DisputeRuling, HardwareSpec, Job, JobRequirements, MarketParams, Provider, ProviderStatus,
+    ResultCommitment, Settlement, WorkloadKind,
 };
 use anchor_lang::prelude::*;
 
@@ -212,7 +212,36 @@ pub struct JobStarted {
     pub deadline: i64,
     /// GPUs the provider has in use after this.
     pub provider_gpus_in_use: u16,
+    /// Stake this job locks until it settles, in stake-mint base units.
+    pub locked_stake: u64,
+    /// Stake locked by all of the provider's unsettled jobs after this.
+    pub provider_locked_stake: u64,
     pub timestamp: i64,
+}
+
+impl JobStarted {
+    /// The event of a job that has just started (`claim_job`, `accept_bid`), read back from it.
+    pub fn of(
+        job: &Account<Job>,
+        provider: &Account<Provider>,
+        bid: Option<Pubkey>,
+        timestamp: i64,
+    ) -> Self {
+        Self {
+            market: job.market,
+            job: job.key(),
+            client: job.client,
+            provider: provider.key(),
+            bid,
+            price_per_gpu_hour: job.price_per_gpu_hour,
+            gpu_count: job.requirements.gpu_count,
+            deadline: job.deadline,
+            provider_gpus_in_use: provider.gpus_in_use,
+            locked_stake: job.locked_stake,
+            provider_locked_stake: provider.locked_stake,
+            timestamp,
+        }
+    }
 }
 
 #[event]
@@ -267,6 +296,9 @@ pub enum FailureReason {
     VerificationFailed,
     /// The market authority ruled for the client on a dispute that verifiers left open.
     AuthorityRuling,
+    /// Nobody recorded the sample seed while it could be recorded, so the result can no longer be
+    /// verified; settled as a failed verification (see `expire_sample_seed`).
+    SampleSeedExpired,
 }
 
 #[event]
@@ -378,7 +410,8 @@ pub struct ProviderSlashed {
     pub provider: Pubkey,
     pub job: Pubkey,
     pub reason: SlashReason,
-    /// Stake-mint units sent to the market's slash destination (`from_staked + from_unbonding`).
+    /// Stake-mint units taken from the provider (`from_staked + from_unbonding`), sent to the
+    /// market's slash destination unless `deferred`.
     pub amount: u64,
     pub from_staked: u64,
     pub from_unbonding: u64,
@@ -388,6 +421,19 @@ pub struct ProviderSlashed {
     pub jailed: bool,
     pub provider_total_slashed: u64,
     pub market_total_slashed: u64,
+    /// The slash destination could not receive (frozen or closed): the amount stays in the stake
+    /// vault as the provider's `slash_pending` until `pay_pending_slash` sends it.
+    pub deferred: bool,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct PendingSlashPaid {
+    pub market: Pubkey,
+    pub provider: Pubkey,
+    pub slash_destination: Pubkey,
+    pub amount: u64,
+    pub actor: Pubkey,
     pub timestamp: i64,
 }
 

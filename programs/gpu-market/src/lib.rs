@@ -209,6 +209,17 @@ pub mod gpu_market {
         RecordSampleSeed::handler(ctx)
     }
 
+    /// Fails a submitted or disputed job whose sample seed can no longer be recorded; settled as a
+    /// failed verification (full refund, fraud slash, jail).
+    pub fn expire_sample_seed(ctx: Context<ExpireSampleSeed>) -> Result<()> {
+        ExpireSampleSeed::handler(ctx)
+    }
+
+    /// Sends stake slashed while the slash destination could not receive it.
+    pub fn pay_pending_slash(ctx: Context<PayPendingSlash>) -> Result<()> {
+        PayPendingSlash::handler(ctx)
+    }
+
     // --- verifier ---
 
     /// Votes on a submitted result; the vote that reaches the quorum settles or fails the job.

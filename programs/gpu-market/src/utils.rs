@@ -5,7 +5,11 @@ use anchor_lang::prelude::*;
 use anchor_spl::{
     token_2022::spl_token_2022::{
         self,
-        extension::{BaseStateWithExtensions, ExtensionType, StateWithExtensions},
+        extension::{
+            BaseStateWithExtensions, ExtensionType, StateWithExtensions,
+            memo_transfer::MemoTransfer,
+        },
+        state::AccountState,
     },
     token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked},
 };
@@ -58,7 +62,7 @@ pub fn transfer_tokens<'info>(
     token_program: &Interface<'info, TokenInterface>,
     mint: &InterfaceAccount<'info, Mint>,
     from: &InterfaceAccount<'info, TokenAccount>,
-    to: &InterfaceAccount<'info, TokenAccount>,
+    to: &impl ToAccountInfo<'info>,
     authority: &AccountInfo<'info>,
     signer_seeds: &[&[&[u8]]],
     amount: u64,
@@ -71,6 +75,27 @@ pub fn transfer_tokens<'info>(
     };
     let ctx = CpiContext::new_with_signer(token_program.key(), accounts, signer_seeds);
     token_interface::transfer_checked(ctx, amount, mint.decimals)
+}
+
+/// Whether a `transfer_checked` of `mint` into `account` would go through now: a live token account
+/// of `token_program` for that mint, not frozen, and not requiring a memo on incoming transfers.
+/// Used where a transfer to an account the program does not control must not be able to block the
+/// rest of the instruction (a slash next to a client's refund).
+pub fn can_receive(account: &AccountInfo, mint: &Pubkey, token_program: &Pubkey) -> bool {
+    if account.owner != token_program {
+        return false;
+    }
+    let Ok(data) = account.try_borrow_data() else {
+        return false;
+    };
+    // Token-2022's layout is the classic one plus extensions, so this reads both programs' accounts.
+    let Ok(state) = StateWithExtensions::<spl_token_2022::state::Account>::unpack(&data) else {
+        return false;
+    };
+    let memo_required = state
+        .get_extension::<MemoTransfer>()
+        .is_ok_and(|memo| bool::from(memo.require_incoming_transfer_memos));
+    state.base.mint == *mint && state.base.state == AccountState::Initialized && !memo_required
 }
 
 /// Unix time from the Clock sysvar.

@@ -126,15 +126,28 @@ pub struct MalformedSlotHashes;
 
 const SLOT_HASH_ENTRY_LEN: usize = 8 + 32;
 
+/// Where a job's seed slot stands in the SlotHashes sysvar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeedSlot {
+    /// No slot at or after the target has a hash yet.
+    NotReady,
+    /// The seed slot and its hash: the first slot at or after the target that has an entry.
+    Ready(u64, Hash32),
+    /// The target is older than every entry left, so the first slot at or after it can no longer
+    /// be told apart from later ones: the seed cannot be recorded any more.
+    Expired,
+}
+
 /// The entry the sample seed comes from: in the SlotHashes sysvar's data (a `u64` count, then
 /// `(slot, hash)` entries from newest to oldest), the oldest entry whose slot is at least
-/// `target_slot`. `None` while no such slot has passed. Skipped slots have no entry, hence "at least";
-/// once the target has aged out of the sysvar (512 slots), the oldest remaining entry is used, which
-/// is still a hash that did not exist at submission.
+/// `target_slot`. Skipped slots have no entry, hence "at least". The answer is the same whenever it
+/// is asked, from the moment the slot has a hash until the target ages out of the sysvar (512
+/// slots); from then on it is [`SeedSlot::Expired`], never a later slot's hash, so nobody can pick
+/// the seed by choosing when to record it.
 pub fn seed_slot_hash(
     slot_hashes: &[u8],
     target_slot: u64,
-) -> Result<Option<(u64, Hash32)>, MalformedSlotHashes> {
+) -> Result<SeedSlot, MalformedSlotHashes> {
     let (count, entries) = slot_hashes.split_at_checked(8).ok_or(MalformedSlotHashes)?;
     let count = u64::from_le_bytes(count.try_into().map_err(|_| MalformedSlotHashes)?);
     let count = usize::try_from(count).map_err(|_| MalformedSlotHashes)?;
@@ -161,7 +174,16 @@ pub fn seed_slot_hash(
             high = mid;
         }
     }
-    Ok(low.checked_sub(1).map(entry))
+    let Some(found) = low.checked_sub(1) else {
+        return Ok(SeedSlot::NotReady);
+    };
+    let (slot, hash) = entry(found);
+    // The found entry is the oldest left and is past the target: an entry between the target and
+    // it may have aged out, so it is not provably the first.
+    if found == count - 1 && slot > target_slot {
+        return Ok(SeedSlot::Expired);
+    }
+    Ok(SeedSlot::Ready(slot, hash))
 }
 
 /// `min(sample_count, chunk_count)` distinct chunk indices, determined by `seed` alone.
@@ -295,16 +317,54 @@ mod tests {
     fn the_seed_slot_is_the_oldest_at_or_after_the_target() {
         // Newest first, with slots 104 and 101 skipped.
         let data = slot_hashes_data(&[107, 106, 105, 103, 102, 100, 99]);
-        let at = |target| seed_slot_hash(&data, target).unwrap().map(|(slot, _)| slot);
+        let at = |target| match seed_slot_hash(&data, target).unwrap() {
+            SeedSlot::Ready(slot, _) => Some(slot),
+            SeedSlot::NotReady => None,
+            SeedSlot::Expired => Some(0),
+        };
         assert_eq!(at(100), Some(100));
         assert_eq!(at(101), Some(102));
         assert_eq!(at(104), Some(105));
         assert_eq!(at(107), Some(107));
         assert_eq!(at(108), None);
-        // Target already aged out: the oldest entry left.
-        assert_eq!(at(50), Some(99));
-        assert_eq!(seed_slot_hash(&data, 103).unwrap(), Some((103, [103; 32])));
-        assert_eq!(seed_slot_hash(&slot_hashes_data(&[]), 1).unwrap(), None);
+        // The oldest entry left, when it is the target itself.
+        assert_eq!(at(99), Some(99));
+        assert_eq!(
+            seed_slot_hash(&data, 103).unwrap(),
+            SeedSlot::Ready(103, [103; 32])
+        );
+        assert_eq!(
+            seed_slot_hash(&slot_hashes_data(&[]), 1).unwrap(),
+            SeedSlot::NotReady
+        );
+    }
+
+    #[test]
+    fn a_target_older_than_every_entry_is_expired_never_a_later_hash() {
+        // Slots 99 and older have aged out: whether 98 had a hash can no longer be known.
+        let data = slot_hashes_data(&[103, 102, 101, 100]);
+        assert_eq!(seed_slot_hash(&data, 98).unwrap(), SeedSlot::Expired);
+        assert_eq!(seed_slot_hash(&data, 50).unwrap(), SeedSlot::Expired);
+        // The target itself still there: ready, although it is the oldest entry.
+        assert_eq!(
+            seed_slot_hash(&data, 100).unwrap(),
+            SeedSlot::Ready(100, [100; 32])
+        );
+        // Every later sysvar answers the same until the target ages out, then only Expired.
+        let mut newest_first: Vec<u64> = (90..=100).rev().collect();
+        let first = seed_slot_hash(&slot_hashes_data(&newest_first), 95).unwrap();
+        for next in 101..120 {
+            newest_first.insert(0, next);
+            newest_first.truncate(11);
+            let answer = seed_slot_hash(&slot_hashes_data(&newest_first), 95).unwrap();
+            assert!(
+                answer == first || answer == SeedSlot::Expired,
+                "slot {next}"
+            );
+            if newest_first.last() > Some(&95) {
+                assert_eq!(answer, SeedSlot::Expired, "slot {next}");
+            }
+        }
     }
 
     #[test]

@@ -73,6 +73,7 @@ impl SettleJob<'_> {
             MarketError::InvalidJobState
         );
         job.close_dispute(&mut self.provider)?;
+        job.unlock_stake(&mut self.provider)?;
         let billed_secs = job.result.metered_secs.min(job.max_duration_secs);
         let settlement = split(
             job.deposit,

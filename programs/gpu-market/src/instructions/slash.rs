@@ -9,7 +9,7 @@ use crate::{
     provider_signer_seeds,
     settlement::slash_amounts,
     state::{Market, Provider, ProviderStatus},
-    utils::transfer_tokens,
+    utils::{can_receive, transfer_tokens},
 };
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -22,9 +22,11 @@ pub struct SlashStake<'info> {
     #[account(mut)]
     pub stake_vault: InterfaceAccount<'info, TokenAccount>,
 
-    /// The market's slash destination.
+    /// CHECK: the market's slash destination, checked by address in [`SlashStake::check`]. Not
+    /// deserialized as a token account: a frozen or closed destination must defer the slash, never
+    /// fail the instruction that also owes a client its refund.
     #[account(mut)]
-    pub slash_destination: InterfaceAccount<'info, TokenAccount>,
+    pub slash_destination: UncheckedAccount<'info>,
 
     #[account(mint::token_program = stake_token_program)]
     pub stake_mint: InterfaceAccount<'info, Mint>,
@@ -80,7 +82,7 @@ impl<'info> SlashStake<'info> {
         let amounts = slash_amounts(
             provider.staked,
             provider.unbonding,
-            self.stake_vault.amount,
+            self.stake_vault.amount.safe_sub(provider.slash_pending)?,
             rate_bps,
         )?;
         let amount = amounts.total()?;
@@ -97,6 +99,12 @@ impl<'info> SlashStake<'info> {
         if jailed {
             provider.status = ProviderStatus::Jailed;
         }
+        let deferred = amount > 0
+            && !can_receive(
+                &self.slash_destination,
+                &market.stake_mint,
+                &self.stake_token_program.key(),
+            );
         if amount > 0 {
             let counters = &mut provider.counters;
             counters.times_slashed = counters.times_slashed.safe_add(1)?;
@@ -104,6 +112,10 @@ impl<'info> SlashStake<'info> {
             let counters = &mut market.counters;
             counters.total_stake = counters.total_stake.safe_sub(amount)?;
             counters.total_slashed = counters.total_slashed.safe_add(amount)?;
+        }
+        if deferred {
+            provider.slash_pending = provider.slash_pending.safe_add(amount)?;
+        } else if amount > 0 {
             transfer_tokens(
                 &self.stake_token_program,
                 &self.stake_mint,
@@ -129,6 +141,7 @@ impl<'info> SlashStake<'info> {
             jailed,
             provider_total_slashed: provider.counters.total_slashed,
             market_total_slashed: market.counters.total_slashed,
+            deferred,
             timestamp,
         }))
     }

@@ -185,8 +185,11 @@ pub struct Job {
     pub disputed_at: i64,
     /// The slot whose hash the sample seed came from (0 until recorded).
     pub seed_slot: u64,
+    /// Stake of the provider's that backs this job from its start until it settles:
+    /// `min_stake_per_gpu × gpu_count` at the start, added to `Provider::locked_stake`.
+    pub locked_stake: u64,
     /// Room for fields added later without a migration.
-    pub reserved: [u8; 48],
+    pub reserved: [u8; 40],
 }
 
 impl Job {
@@ -221,9 +224,12 @@ impl Job {
             MarketError::PriceAboveMaximum
         );
         let gpus = self.requirements.gpu_count;
-        let required_stake = market.params.min_stake_per_gpu.safe_mul(u64::from(gpus))?;
+        // Stake backs every unsettled job at once, not each one alone.
+        let locked_after = provider
+            .locked_stake
+            .safe_add(self.stake_to_lock(market)?)?;
         require!(
-            provider.staked >= required_stake,
+            provider.staked >= locked_after,
             MarketError::InsufficientStake
         );
         require!(
@@ -243,6 +249,8 @@ impl Job {
         now: i64,
     ) -> Result<()> {
         self.check_can_start(provider_key, provider, market, price_per_gpu_hour)?;
+        self.locked_stake = self.stake_to_lock(market)?;
+        provider.locked_stake = provider.locked_stake.safe_add(self.locked_stake)?;
         provider.gpus_in_use = provider.gpus_in_use.safe_add(self.requirements.gpu_count)?;
         provider.active_jobs = provider.active_jobs.safe_add(1)?;
         self.provider = provider_key;
@@ -250,6 +258,20 @@ impl Job {
         self.state = JobState::Running;
         self.started_at = now;
         self.deadline = now.safe_add(i64::from(self.max_duration_secs))?;
+        Ok(())
+    }
+
+    /// Stake this job locks when it starts, at the market's minimum per GPU of that moment.
+    fn stake_to_lock(&self, market: &Market) -> Result<u64> {
+        market
+            .params
+            .min_stake_per_gpu
+            .safe_mul(u64::from(self.requirements.gpu_count))
+    }
+
+    /// Called by every settlement: the job's stake no longer backs anything.
+    pub fn unlock_stake(&self, provider: &mut Provider) -> Result<()> {
+        provider.locked_stake = provider.locked_stake.safe_sub(self.locked_stake)?;
         Ok(())
     }
 
@@ -268,6 +290,7 @@ impl Job {
     /// Marks the job failed and owed back in full. The refund stays in escrow until `close_job`.
     pub fn fail(&mut self, provider: &mut Provider, market: &mut Market, now: i64) -> Result<()> {
         self.close_dispute(provider)?;
+        self.unlock_stake(provider)?;
         provider.active_jobs = provider.active_jobs.safe_sub(1)?;
         provider.counters.jobs_failed = provider.counters.jobs_failed.safe_add(1)?;
         market.counters.jobs_failed = market.counters.jobs_failed.safe_add(1)?;

@@ -1,4 +1,4 @@
-use crate::{constants::*, error::MarketError, math::SafeMath, state::HardwareSpec};
+use crate::{constants::*, error::MarketError, state::HardwareSpec};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub struct Provider {
     pub unbonding: u64,
     /// Unix time from which `unbonding` can be withdrawn (0 when nothing is unbonding).
     pub unbonding_unlock_at: i64,
-    /// GPUs held by running or submitted jobs.
+    /// GPUs held by running jobs.
     pub gpus_in_use: u16,
     pub active_jobs: u16,
     pub open_disputes: u16,
@@ -54,18 +54,21 @@ pub struct Provider {
     pub bump: u8,
     pub stake_vault_bump: u8,
     pub payout_vault_bump: u8,
+    /// Stake backing the provider's unsettled jobs (running, submitted, disputed): the sum of
+    /// their `Job::locked_stake`. It cannot be unstaked; a slash may leave `staked` below it, and
+    /// then no new job starts until the provider stakes more.
+    pub locked_stake: u64,
+    /// Slashed stake still in the stake vault because the slash destination could not receive it
+    /// when the slash happened (frozen or closed); `pay_pending_slash` sends it. Not part of
+    /// `staked` or `unbonding`, so the provider can never withdraw it.
+    pub slash_pending: u64,
     /// Room for fields added later without a migration.
-    pub reserved: [u8; 64],
+    pub reserved: [u8; 48],
 }
 
 impl Provider {
     pub fn has_work_in_progress(&self) -> bool {
         self.active_jobs > 0 || self.open_disputes > 0
-    }
-
-    /// Stake the provider must keep while it has work in progress.
-    pub fn required_stake(&self, min_stake_per_gpu: u64) -> Result<u64> {
-        min_stake_per_gpu.safe_mul(u64::from(self.spec.gpu_count))
     }
 
     /// Holds after every instruction that changes a provider; a violation is a program bug, and
@@ -77,6 +80,11 @@ impl Provider {
         );
         require!(
             self.gpus_in_use <= self.spec.gpu_count,
+            MarketError::InvariantViolated
+        );
+        // Stake is locked only by unsettled jobs.
+        require!(
+            self.active_jobs > 0 || self.locked_stake == 0,
             MarketError::InvariantViolated
         );
         Ok(())

@@ -67,19 +67,12 @@ impl AcceptBid<'_> {
         )?;
         accounts.provider.invariant()?;
 
-        let job = &accounts.job;
-        let event = JobStarted {
-            market: job.market,
-            job: job.key(),
-            client: job.client,
-            provider: provider_key,
-            bid: Some(accounts.bid.key()),
-            price_per_gpu_hour: price,
-            gpu_count: job.requirements.gpu_count,
-            deadline: job.deadline,
-            provider_gpus_in_use: accounts.provider.gpus_in_use,
+        let event = JobStarted::of(
+            &accounts.job,
+            &accounts.provider,
+            Some(accounts.bid.key()),
             timestamp,
-        };
+        );
         emit_cpi!(event);
         Ok(())
     }

@@ -122,7 +122,8 @@ impl CreateJob<'_> {
             escrow_bump: ctx.bumps.escrow_vault,
             disputed_at: 0,
             seed_slot: 0,
-            reserved: [0; 48],
+            locked_stake: 0,
+            reserved: [0; 40],
         });
         let counters = &mut accounts.market.counters;
         counters.jobs_created = counters.jobs_created.safe_add(1)?;

@@ -22,6 +22,12 @@ impl FinalizeJob<'_> {
         settle.job.require_state(JobState::Submitted)?;
         let window_ends = settle.job.challenge_window_ends(&settle.market)?;
         require!(timestamp >= window_ends, MarketError::ChallengeWindowOpen);
+        // Without a recorded seed nobody could have verified the result: paying it would reward a
+        // provider that kept a seed sampling its fakes from being recorded.
+        require!(
+            settle.job.sample_seed.is_some(),
+            MarketError::SampleSeedNotRecorded
+        );
         let (settlement, billed_secs) = settle.complete(timestamp)?;
         let event = completed_event(
             settle,

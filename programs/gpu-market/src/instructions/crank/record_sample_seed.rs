@@ -3,9 +3,9 @@ use crate::{
     error::MarketError,
     events::SampleSeedRecorded,
     math::SafeMath,
-    state::{Job, Market},
+    state::{Job, JobState, Market},
     utils::require_no_remaining_accounts,
-    verification,
+    verification::{self, SeedSlot},
 };
 use anchor_lang::{prelude::*, solana_program::sysvar::SysvarId};
 
@@ -42,9 +42,11 @@ impl RecordSampleSeed<'_> {
         require_no_remaining_accounts(ctx.remaining_accounts)?;
         let clock = Clock::get()?;
         let accounts = &mut *ctx.accounts;
-        accounts
-            .job
-            .require_under_review(&accounts.market, clock.unix_timestamp)?;
+        // Also after the challenge window: a submitted job settles only with its seed recorded.
+        require!(
+            matches!(accounts.job.state, JobState::Submitted | JobState::Disputed),
+            MarketError::InvalidJobState
+        );
         require!(
             accounts.job.sample_seed.is_none(),
             MarketError::SampleSeedAlreadyRecorded
@@ -70,9 +72,13 @@ pub fn record_seed(
 ) -> Result<SampleSeedRecorded> {
     let target = job.submitted_slot.safe_add(SAMPLE_SEED_DELAY_SLOTS)?;
     let data = slot_hashes.try_borrow_data()?;
-    let (seed_slot, slot_hash) = verification::seed_slot_hash(&data, target)
+    let (seed_slot, slot_hash) = match verification::seed_slot_hash(&data, target)
         .map_err(|_| error!(MarketError::InvalidSlotHashes))?
-        .ok_or_else(|| error!(MarketError::SampleSeedNotReady))?;
+    {
+        SeedSlot::Ready(slot, hash) => (slot, hash),
+        SeedSlot::NotReady => return err!(MarketError::SampleSeedNotReady),
+        SeedSlot::Expired => return err!(MarketError::SampleSeedExpired),
+    };
     let seed = verification::sample_seed(&slot_hash, &job.key().to_bytes());
     job.sample_seed = Some(seed);
     job.seed_slot = seed_slot;

@@ -47,6 +47,12 @@ impl AbandonJob<'_> {
         require_no_remaining_accounts(ctx.remaining_accounts)?;
         let timestamp = now()?;
         let accounts = &mut *ctx.accounts;
+        // Past the deadline the job is a no-show (`expire_job`), whose slash is not the provider's
+        // to lower by abandoning late.
+        require!(
+            timestamp <= accounts.job.deadline,
+            MarketError::DeadlinePassed
+        );
         accounts
             .job
             .fail_running(&mut accounts.provider, &mut accounts.market, timestamp)?;

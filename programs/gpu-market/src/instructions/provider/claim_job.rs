@@ -53,19 +53,7 @@ impl ClaimJob<'_> {
         )?;
         accounts.provider.invariant()?;
 
-        let job = &accounts.job;
-        let event = JobStarted {
-            market: job.market,
-            job: job.key(),
-            client: job.client,
-            provider: provider_key,
-            bid: None,
-            price_per_gpu_hour: price,
-            gpu_count: job.requirements.gpu_count,
-            deadline: job.deadline,
-            provider_gpus_in_use: accounts.provider.gpus_in_use,
-            timestamp,
-        };
+        let event = JobStarted::of(&accounts.job, &accounts.provider, None, timestamp);
         emit_cpi!(event);
         Ok(())
     }

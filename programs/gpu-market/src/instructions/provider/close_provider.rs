@@ -86,6 +86,8 @@ impl CloseProvider<'_> {
             self.provider.staked == 0 && self.provider.unbonding == 0,
             MarketError::StakeRemaining
         );
+        // The vault's whole balance goes to the owner below; a pending slash is not theirs.
+        require!(self.provider.slash_pending == 0, MarketError::SlashPending);
         self.provider.require_not_jailed()
     }
 

@@ -105,7 +105,9 @@ impl RegisterProvider<'_> {
             bump: ctx.bumps.provider,
             stake_vault_bump: ctx.bumps.stake_vault,
             payout_vault_bump: ctx.bumps.payout_vault,
-            reserved: [0; 64],
+            locked_stake: 0,
+            slash_pending: 0,
+            reserved: [0; 48],
         });
         let counters = &mut accounts.market.counters;
         counters.providers = counters.providers.safe_add(1)?;

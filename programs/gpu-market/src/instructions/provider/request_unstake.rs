@@ -36,11 +36,12 @@ impl RequestUnstake<'_> {
         require!(amount > 0, MarketError::ZeroAmount);
         let provider = &self.provider;
         require!(amount <= provider.staked, MarketError::InsufficientStake);
-        if provider.has_work_in_progress() {
-            let remaining = provider.staked.safe_sub(amount)?;
-            let required = provider.required_stake(self.market.params.min_stake_per_gpu)?;
-            require!(remaining >= required, MarketError::StakeBelowMinimum);
-        }
+        // What backs unsettled jobs stays staked until they settle.
+        let remaining = provider.staked.safe_sub(amount)?;
+        require!(
+            remaining >= provider.locked_stake,
+            MarketError::StakeBelowMinimum
+        );
         Ok(())
     }
 

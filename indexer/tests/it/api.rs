@@ -2,9 +2,9 @@
 //! SQLite and once into PostgreSQL. The API's figures are checked against the on-chain accounts,
 //! and the two databases' answers are compared byte for byte.
 
-mod common;
-
-use common::{IndexerProcess, fresh_databases, get_json, get_text, last_program_slot, story};
+use crate::common::{
+    IndexerProcess, fresh_databases, get_json, get_text, last_program_slot, story,
+};
 use gpu_market::state::{Job, JobState, Market, Provider};
 use gpu_market_tests::{Chain, RpcChain};
 use serde_json::Value;

@@ -1,5 +1,5 @@
 //! The committed IDL (`idl/gpu_market.json`) is what clients in other languages build on, so it must
-//! match the program. Regenerate it with `UPDATE_IDL=1 cargo test -p gpu-market-tests --test idl`.
+//! match the program. Regenerate it with `UPDATE_IDL=1 cargo test -p gpu-market-tests --test it idl::`.
 
 use gpu_market_tests::idl::{IDL_PATH, build_idl, to_committed_json, workspace_root};
 
@@ -24,6 +24,6 @@ fn committed_idl_matches_the_program() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == fresh,
-        "{IDL_PATH} is stale: run `UPDATE_IDL=1 cargo test -p gpu-market-tests --test idl` and commit it"
+        "{IDL_PATH} is stale: run `UPDATE_IDL=1 cargo test -p gpu-market-tests --test it idl::` and commit it"
     );
 }

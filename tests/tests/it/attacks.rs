@@ -111,7 +111,7 @@ enum Signers {
     None,
 }
 
-const INSTRUCTIONS: [&str; 33] = [
+const INSTRUCTIONS: [&str; 35] = [
     "initialize_market",
     "update_market",
     "pause_market",
@@ -143,6 +143,8 @@ const INSTRUCTIONS: [&str; 33] = [
     "finalize_job",
     "expire_job",
     "record_sample_seed",
+    "expire_sample_seed",
+    "pay_pending_slash",
     "submit_verdict",
     "close_verdict",
 ];
@@ -288,6 +290,7 @@ async fn case(name: &str) -> (World, Instruction, Signers) {
             w.ctx
                 .advance_time(i64::from(default_params().challenge_window_secs))
                 .await;
+            record_seed(&mut w.ctx, &m, &j.job).await;
             (ix::finalize_job(&m, &j.job, &w.p.provider), None)
         }
         "expire_job" => {
@@ -299,6 +302,35 @@ async fn case(name: &str) -> (World, Instruction, Signers) {
             let j = w.submitted(1).await;
             w.ctx.advance_slots(SAMPLE_SEED_DELAY_SLOTS + 1).await;
             (ix::record_sample_seed(&m, &c, &j.job), Client)
+        }
+        "expire_sample_seed" => {
+            let j = w.submitted(1).await;
+            // Past the seed slot, then past the 512 slots the sysvar keeps.
+            w.ctx.advance_slots(SAMPLE_SEED_DELAY_SLOTS + 1).await;
+            w.ctx.age_out_slot_hashes().await;
+            (
+                ix::expire_sample_seed(&m, &c, &j.job, &w.p.provider),
+                Client,
+            )
+        }
+        "pay_pending_slash" => {
+            // The slash destination is closed when a no-show is slashed (the slash waits in the
+            // stake vault), then the authority names a new one.
+            w.ctx
+                .close_token_account(&m.stake_token_program, &m.slash_destination, &w.f.authority)
+                .await;
+            let j = w.running(1).await;
+            w.ctx.advance_time(3_601).await;
+            w.run(&[ix::expire_job(&m, &c, &j.job, &w.p.provider)], Client)
+                .await;
+            let new_destination = w
+                .ctx
+                .create_token_account(&m.stake_token_program, &m.stake_mint, &m.authority)
+                .await;
+            let update = ix::update_market(&m, &m.treasury, &new_destination, default_params());
+            w.run(&[update], Authority).await;
+            w.m.slash_destination = new_destination;
+            (ix::pay_pending_slash(&w.m, &c, &w.p.provider), Client)
         }
         "submit_verdict" => {
             let j = w.submitted(1).await;
@@ -403,10 +435,13 @@ struct Attack {
 
 /// `address_checked`: program accounts the instruction takes unread and checks by address only (the
 /// job of `close_verdict`, which may already be closed); any replacement is `ConstraintAddress`.
+/// `handler_checked`: token accounts taken unread and checked by address in the handler (a
+/// slash's destination, which may be frozen or closed); a replacement fails with the given error.
 async fn attacks_on(
     w: &mut World,
     original: &Instruction,
     address_checked: &[Pubkey],
+    handler_checked: &[(Pubkey, u32)],
 ) -> Vec<Attack> {
     let mut attacks = vec![];
     let metas = original.accounts.clone();
@@ -483,7 +518,14 @@ async fn attacks_on(
             Kind::Token => push(
                 format!("{key} replaced by a wallet"),
                 replaced(&funded_wallet),
-                vec![code(Anchor::AccountOwnedByWrongProgram)],
+                vec![
+                    handler_checked
+                        .iter()
+                        .find(|(checked, _)| *checked == key)
+                        .map_or(code(Anchor::AccountOwnedByWrongProgram), |(_, error)| {
+                            *error
+                        }),
+                ],
             ),
             Kind::Executable if key != gpu_market::ID => {
                 let other = if key == anchor_lang::system_program::ID {
@@ -554,7 +596,14 @@ async fn every_instruction_refuses_every_account_attack_and_changes_nothing() {
             "close_verdict" => vec![original.accounts[2].pubkey],
             _ => vec![],
         };
-        for attack in attacks_on(&mut w, &original, &address_checked).await {
+        let handler_checked = match name {
+            "expire_job" | "abandon_job" | "expire_sample_seed" | "submit_verdict" => vec![(
+                w.m.slash_destination,
+                code(MarketError::WrongSlashDestination),
+            )],
+            _ => vec![],
+        };
+        for attack in attacks_on(&mut w, &original, &address_checked, &handler_checked).await {
             let signers: Vec<&Keypair> = if signs && attack.unsigned != Some(keypair.pubkey()) {
                 vec![&keypair]
             } else {
@@ -602,7 +651,7 @@ async fn every_instruction_refuses_every_account_attack_and_changes_nothing() {
 #[test]
 fn every_instruction_has_a_case() {
     let idl: serde_json::Value =
-        serde_json::from_str(include_str!("../../idl/gpu_market.json")).expect("IDL");
+        serde_json::from_str(include_str!("../../../idl/gpu_market.json")).expect("IDL");
     let mut names: Vec<String> = idl["instructions"]
         .as_array()
         .expect("instructions")

@@ -4,8 +4,7 @@
 //! clean run's. Also: a transaction whose events do not decode, a database that is slow to take
 //! writes, and a websocket that is not there.
 
-mod common;
-
+use crate::common::{IndexerProcess, fresh_databases, get_text, last_program_slot, story};
 use axum::{
     Router,
     body::Bytes,
@@ -14,7 +13,6 @@ use axum::{
     response::{IntoResponse, Response},
     routing::post,
 };
-use common::{IndexerProcess, fresh_databases, get_text, last_program_slot, story};
 use gpu_market_tests::{RpcChain, databases::fresh_sqlite};
 use indexer::{
     Indexer,
@@ -173,7 +171,7 @@ fn corrupt_events(answer: &str) -> String {
 }
 
 /// The answers that must not depend on how the indexer got there.
-async fn answers(api: &str, story: &common::Story) -> Vec<(String, String)> {
+async fn answers(api: &str, story: &crate::common::Story) -> Vec<(String, String)> {
     let mut paths = vec![
         "/v1/providers".to_string(),
         "/v1/jobs?limit=500".into(),
@@ -214,7 +212,7 @@ async fn faults_and_crashes_change_nothing() {
     // One request in five faulted; no websocket (polling alone finds everything); small batches;
     // and a SIGKILL every so often while it works.
     let (proxy_url, proxy) = Proxy::start(chain.rpc.url(), 5, None).await;
-    let dead_ws = format!("ws://127.0.0.1:{}", common::free_port());
+    let dead_ws = format!("ws://127.0.0.1:{}", crate::common::free_port());
     for (kind, database) in fresh_databases("faults").await {
         let args = ["--batch-size", "2", "--rpc-timeout-secs", "1"];
         let mut kills = 0;

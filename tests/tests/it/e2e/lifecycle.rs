@@ -137,6 +137,7 @@ async fn a_job_runs_from_posting_to_payout() {
     chain
         .advance_time(submitted.challenge_ends_at + 1 - now)
         .await;
+    record_seed(&mut chain, &m, &j.job).await;
     let out = chain
         .ok(&[ix::finalize_job(&m, &j.job, &p.provider)], &[])
         .await;

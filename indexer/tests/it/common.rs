@@ -1,6 +1,5 @@
 //! What the indexer's integration tests share: fresh databases of both kinds, the binary started
 //! as a user would, and HTTP helpers.
-#![allow(dead_code)]
 
 use gpu_market_tests::{
     Chain, RpcChain,
@@ -208,6 +207,7 @@ pub async fn story(chain: &mut RpcChain) -> Story {
         .await;
     let window = default_params().challenge_window_secs;
     chain.advance_time(i64::from(window) + 1).await;
+    record_seed(chain, &m, &window_job.job).await;
     chain
         .ok(
             &[ix::finalize_job(&m, &window_job.job, &reliable.provider)],

@@ -106,8 +106,17 @@ async fn a_job_runs_and_everyone_gets_exactly_their_share() {
     )
     .await;
 
-    // After it, anyone can. cost = 0.40 × 2 × 0.5 h = 0.40; fee 2.5% = 0.01.
+    // After it, anyone can, once the sample seed is recorded (else nobody could have checked the
+    // result). cost = 0.40 × 2 × 0.5 h = 0.40; fee 2.5% = 0.01.
     ctx.advance_time(1).await;
+    ctx.fails_with(
+        std::slice::from_ref(&finalize),
+        &[],
+        MarketError::SampleSeedNotRecorded,
+        &[j.job, j.escrow_vault, p.payout_vault, m.treasury],
+    )
+    .await;
+    record_seed(&mut ctx, &m, &j.job).await;
     let out = ctx.ok(std::slice::from_ref(&finalize), &[]).await;
     let done: JobCompleted = out.event();
     let expected = Settlement {
@@ -252,6 +261,7 @@ async fn settlement_pays_only_the_markets_treasury_and_the_jobs_provider() {
     )
     .await;
     ctx.advance_time(CHALLENGE).await;
+    record_seed(&mut ctx, &m, &j.job).await;
     let watched = [
         j.job,
         j.escrow_vault,
@@ -838,6 +848,7 @@ async fn a_pause_stops_new_jobs_but_running_ones_finish_and_pay() {
     )
     .await;
     ctx.advance_time(CHALLENGE).await;
+    record_seed(&mut ctx, &m, &j.job).await;
     ctx.ok(&[ix::finalize_job(&m, &j.job, &p.provider)], &[])
         .await;
     ctx.ok(

@@ -2,9 +2,10 @@
 
 use anchor_lang::error::ErrorCode as Anchor;
 use gpu_market::{
+    UpdateProviderArgs,
     error::MarketError,
-    events::{Staked, UnstakeCancelled, UnstakeRequested, UnstakeWithdrawn},
-    state::{Market, Provider},
+    events::{JobStarted, Staked, UnstakeCancelled, UnstakeRequested, UnstakeWithdrawn},
+    state::{HardwareSpec, Market, Provider},
 };
 use gpu_market_tests::{Chain, TestContext, fixtures::*, ix};
 
@@ -279,12 +280,17 @@ async fn bad_unstake_requests_are_refused() {
     )
     .await;
 
-    // With a job running, the provider must keep min_stake_per_gpu × its GPUs (100 × 2 tokens).
-    ctx.edit_anchor_account(&p.provider, |provider: &mut Provider| {
-        provider.active_jobs = 1;
-        provider.gpus_in_use = 2;
-    })
-    .await;
+    // A running job of 2 GPUs locks min_stake_per_gpu × 2 = 200 tokens.
+    let c = ClientFixture::new(&mut ctx, &m, 100).await;
+    let j = c.post(&mut ctx, &m, job_args(1)).await;
+    ctx.ok(&[ix::claim_job(&m, &p.key(), &j.job)], &[&p.authority])
+        .await;
+    assert_eq!(
+        ctx.anchor_account::<Provider>(&p.provider)
+            .await
+            .locked_stake,
+        200 * ONE_STAKE
+    );
     let below = ix::request_unstake(&m, &p.key(), 300 * ONE_STAKE + 1);
     ctx.fails_with(
         &[below],
@@ -299,12 +305,12 @@ async fn bad_unstake_requests_are_refused() {
     )
     .await;
 
-    // An open dispute holds the stake as well.
-    ctx.edit_anchor_account(&p.provider, |provider: &mut Provider| {
-        provider.active_jobs = 0;
-        provider.open_disputes = 1;
-    })
-    .await;
+    // Submitted and then disputed, the job still holds its stake.
+    ctx.advance_time(60).await;
+    let submit = ix::submit_result(&m, &p.key(), &j.job, result_of(60));
+    ctx.ok(&[submit], &[&p.authority]).await;
+    let dispute = ix::dispute_result(&m, &c.key(), &j.job, &p.provider);
+    ctx.ok(&[dispute], &[&c.authority]).await;
     let more = ix::request_unstake(&m, &p.key(), 1);
     ctx.fails_with(
         &[more],
@@ -313,6 +319,99 @@ async fn bad_unstake_requests_are_refused() {
         &watched,
     )
     .await;
+}
+
+/// Hole: stake was checked per job (`staked >= min × the job's GPUs`), so one stake could back
+/// any number of concurrent jobs, and the amount kept back followed the provider's mutable GPU
+/// count. Now every unsettled job locks its share and the locks add up.
+#[tokio::test]
+async fn stake_backs_every_unsettled_job_at_once_whatever_the_spec_says() {
+    let mut ctx = TestContext::new().await;
+    let m = MarketFixture::new(&mut ctx).await.keys;
+    let p = ProviderFixture::staked(&mut ctx, &m, 1_000, 300).await;
+    let c = ClientFixture::new(&mut ctx, &m, 100).await;
+    let four_gpus = UpdateProviderArgs {
+        spec: Some(HardwareSpec {
+            gpu_count: 4,
+            ..rtx4090_spec()
+        }),
+        ..Default::default()
+    };
+    ctx.ok(
+        &[ix::update_provider(&m, &p.key(), four_gpus)],
+        &[&p.authority],
+    )
+    .await;
+    let (a, b) = (
+        c.post(&mut ctx, &m, job_args(1)).await,
+        c.post(&mut ctx, &m, job_args(2)).await,
+    );
+    ctx.ok(&[ix::claim_job(&m, &p.key(), &a.job)], &[&p.authority])
+        .await;
+
+    // 300 staked backs one 2-GPU job (200), not two (400), although each alone would fit.
+    let watched = [p.provider, p.stake_vault, b.job, b.escrow_vault];
+    ctx.fails_with(
+        &[ix::claim_job(&m, &p.key(), &b.job)],
+        &[&p.authority],
+        MarketError::InsufficientStake,
+        &watched,
+    )
+    .await;
+    ctx.ok(
+        &[ix::stake(&m, &p.key(), &p.stake_account, 100 * ONE_STAKE)],
+        &[&p.authority],
+    )
+    .await;
+    let out = ctx
+        .ok(&[ix::claim_job(&m, &p.key(), &b.job)], &[&p.authority])
+        .await;
+    let started: JobStarted = out.event();
+    assert_eq!(
+        (started.locked_stake, started.provider_locked_stake),
+        (200 * ONE_STAKE, 400 * ONE_STAKE)
+    );
+
+    // Job A submitted frees its GPUs; lowering the GPU count to 2 then no longer lowers what is
+    // held back: both jobs can still be slashed.
+    ctx.advance_time(60).await;
+    let submit = ix::submit_result(&m, &p.key(), &a.job, result_of(60));
+    ctx.ok(&[submit], &[&p.authority]).await;
+    let two_gpus = UpdateProviderArgs {
+        spec: Some(rtx4090_spec()),
+        ..Default::default()
+    };
+    ctx.ok(
+        &[ix::update_provider(&m, &p.key(), two_gpus)],
+        &[&p.authority],
+    )
+    .await;
+    let watched = [p.provider, p.stake_vault];
+    ctx.fails_with(
+        &[ix::request_unstake(&m, &p.key(), ONE_STAKE)],
+        &[&p.authority],
+        MarketError::StakeBelowMinimum,
+        &watched,
+    )
+    .await;
+
+    // Each settlement releases exactly its job's lock.
+    ctx.ok(
+        &[ix::accept_result(&m, &c.key(), &a.job, &p.provider)],
+        &[&c.authority],
+    )
+    .await;
+    let provider: Provider = ctx.anchor_account(&p.provider).await;
+    assert_eq!(provider.locked_stake, 200 * ONE_STAKE);
+    ctx.ok(
+        &[ix::request_unstake(&m, &p.key(), 200 * ONE_STAKE)],
+        &[&p.authority],
+    )
+    .await;
+    ctx.ok(&[ix::abandon_job(&m, &p.key(), &b.job)], &[&p.authority])
+        .await;
+    let provider: Provider = ctx.anchor_account(&p.provider).await;
+    assert_eq!(provider.locked_stake, 0);
 }
 
 #[tokio::test]

@@ -22,19 +22,23 @@
 //!
 //! The sequences are the same on every run unless `PROPTEST_RNG_SEED` is set.
 //! Cases: `PROPTEST_CASES` (default 1,000), e.g. `PROPTEST_CASES=20000 cargo test -p gpu-market-tests
-//! --release --test conservation` for a long run.
+//! --release --test it conservation::` for a long run.
 
 use gpu_market::{
     CreateJobArgs, DisputeRuling, UpdateProviderArgs,
     constants::SAMPLE_SEED_DELAY_SLOTS,
     state::{Job, JobState, Market, Provider, ProviderStatus},
+    verification,
 };
 use gpu_market_tests::{Chain, TestContext, fixtures::*, ix, ix::MarketKeys};
 use proptest::{
     prelude::*,
     test_runner::{RngSeed, TestRunner},
 };
-use solana_sdk::{program_pack::Pack, pubkey::Pubkey, signature::Keypair, signer::Signer as _};
+use solana_sdk::{
+    instruction::Instruction, program_pack::Pack, pubkey::Pubkey, signature::Keypair,
+    signer::Signer as _, sysvar::slot_hashes,
+};
 
 const CLIENTS: usize = 3;
 const PROVIDERS: usize = 3;
@@ -485,10 +489,18 @@ impl World {
                 let Some(provider) = self.provider_of(&keys).await else {
                     return false;
                 };
-                (
-                    ix::finalize_job(&m, &keys.job, &self.providers[provider].provider),
-                    None,
-                )
+                let Some(job) = self.job_account(&keys).await else {
+                    return false;
+                };
+                // A job settles only with its sample seed recorded, as verifiers or its provider
+                // would have done.
+                let mut ixs = self.seed_instructions(&job, &keys).await;
+                ixs.push(ix::finalize_job(
+                    &m,
+                    &keys.job,
+                    &self.providers[provider].provider,
+                ));
+                return self.ctx.execute(&ixs, &[]).await.is_ok();
             }
         };
         let signer = match signer {
@@ -498,6 +510,20 @@ impl World {
             None => vec![],
         };
         self.ctx.execute(&[instruction], &signer).await.is_ok()
+    }
+
+    /// What a job under review needs before it can settle: nothing if its seed is recorded, else
+    /// `record_sample_seed` once its seed slot has a hash (the payer cranks it).
+    async fn seed_instructions(&mut self, job: &Job, keys: &JobKeys) -> Vec<Instruction> {
+        if job.sample_seed.is_some() {
+            return vec![];
+        }
+        self.ctx.advance_slots(SAMPLE_SEED_DELAY_SLOTS + 1).await;
+        vec![ix::record_sample_seed(
+            &self.m,
+            &self.ctx.payer(),
+            &keys.job,
+        )]
     }
 
     async fn balance_or_zero(&mut self, key: &Pubkey) -> u64 {
@@ -527,6 +553,7 @@ impl World {
         let mut unclaimed_earnings = 0u64;
         let mut expected_gpus = [0u16; PROVIDERS];
         let mut expected_active = [0u16; PROVIDERS];
+        let mut expected_locked = [0u64; PROVIDERS];
         let provider_accounts: Vec<_> = self
             .providers
             .iter()
@@ -581,8 +608,12 @@ impl World {
                     JobState::Running => {
                         expected_gpus[i] += job.requirements.gpu_count;
                         expected_active[i] += 1;
+                        expected_locked[i] += job.locked_stake;
                     }
-                    JobState::Submitted | JobState::Disputed => expected_active[i] += 1,
+                    JobState::Submitted | JobState::Disputed => {
+                        expected_active[i] += 1;
+                        expected_locked[i] += job.locked_stake;
+                    }
                     _ => {}
                 }
             }
@@ -605,13 +636,20 @@ impl World {
         }
         for (i, (_, _, key)) in provider_accounts.iter().enumerate() {
             let provider: Provider = self.ctx.anchor_account(key).await;
-            if (provider.gpus_in_use, provider.active_jobs)
-                != (expected_gpus[i], expected_active[i])
+            if (
+                provider.gpus_in_use,
+                provider.active_jobs,
+                provider.locked_stake,
+            ) != (expected_gpus[i], expected_active[i], expected_locked[i])
             {
                 return Err(format!(
-                    "provider {i}: gpus/active {:?} != jobs' {:?}",
-                    (provider.gpus_in_use, provider.active_jobs),
-                    (expected_gpus[i], expected_active[i])
+                    "provider {i}: gpus/active/locked stake {:?} != jobs' {:?}",
+                    (
+                        provider.gpus_in_use,
+                        provider.active_jobs,
+                        provider.locked_stake
+                    ),
+                    (expected_gpus[i], expected_active[i], expected_locked[i])
                 ));
             }
         }
@@ -629,6 +667,7 @@ impl World {
         let slashed = self.ctx.token_balance(&m.slash_destination).await;
         let mut held = slashed;
         let mut provider_slashed = 0;
+        let mut pending = 0;
         let accounts: Vec<_> = self
             .providers
             .iter()
@@ -638,19 +677,22 @@ impl World {
             let in_vault = self.ctx.token_balance(&vault).await;
             held += self.ctx.token_balance(&wallet).await + in_vault;
             let p: Provider = self.ctx.anchor_account(&provider).await;
-            if in_vault != p.staked + p.unbonding {
+            if in_vault != p.staked + p.unbonding + p.slash_pending {
                 return Err(format!(
-                    "provider {i}: stake vault {in_vault} != staked {} + unbonding {}",
-                    p.staked, p.unbonding
+                    "provider {i}: stake vault {in_vault} != staked {} + unbonding {} + pending slash {}",
+                    p.staked, p.unbonding, p.slash_pending
                 ));
             }
             provider_slashed += p.counters.total_slashed;
+            pending += p.slash_pending;
         }
         if held != supply {
             return Err(format!("stake held {held} != stake supply {supply}"));
         }
         let market: Market = self.ctx.anchor_account(&m.market).await;
-        if (slashed, provider_slashed) != (market.counters.total_slashed, slashed) {
+        if (slashed + pending, provider_slashed)
+            != (market.counters.total_slashed, slashed + pending)
+        {
             return Err(format!(
                 "slash destination {slashed}, providers' slashed {provider_slashed}, market's {}",
                 market.counters.total_slashed
@@ -674,6 +716,26 @@ impl World {
             let settle = match job.state {
                 JobState::Open => Some(ix::cancel_job(&c.key(), &keys.job)),
                 JobState::Running => Some(ix::expire_job(&m, &c.key(), &keys.job, &provider)),
+                JobState::Submitted if job.sample_seed.is_none() => {
+                    // Too late to record the seed now, or still in time.
+                    self.ctx.advance_slots(SAMPLE_SEED_DELAY_SLOTS + 1).await;
+                    let slot_hashes = self.ctx.account(&slot_hashes::ID).await.unwrap();
+                    let target = job.submitted_slot + SAMPLE_SEED_DELAY_SLOTS;
+                    match verification::seed_slot_hash(&slot_hashes.data, target).unwrap() {
+                        verification::SeedSlot::Expired => {
+                            Some(ix::expire_sample_seed(&m, &c.key(), &keys.job, &provider))
+                        }
+                        _ => {
+                            let record = ix::record_sample_seed(&m, &c.key(), &keys.job);
+                            let finalize = ix::finalize_job(&m, &keys.job, &provider);
+                            self.ctx
+                                .execute(&[record], &[&c.authority])
+                                .await
+                                .map_err(|e| format!("seed of {}: {e:?}", keys.job))?;
+                            Some(finalize)
+                        }
+                    }
+                }
                 JobState::Submitted => Some(ix::finalize_job(&m, &keys.job, &provider)),
                 JobState::Disputed => Some(ix::resolve_dispute(
                     &m,

@@ -174,9 +174,11 @@ async fn the_sample_seed_comes_from_a_slot_after_the_submission() {
     let target = submitted_slot + SAMPLE_SEED_DELAY_SLOTS;
     assert_eq!(recorded.seed_slot, target);
     let sysvar = w.ctx.account(&slot_hashes::ID).await.expect("SlotHashes");
-    let (slot, hash) = verification::seed_slot_hash(&sysvar.data, target)
-        .expect("well-formed")
-        .expect("present");
+    let verification::SeedSlot::Ready(slot, hash) =
+        verification::seed_slot_hash(&sysvar.data, target).expect("well-formed")
+    else {
+        panic!("the seed slot is in SlotHashes");
+    };
     assert_eq!(slot, target);
     let expected = verification::sample_seed(&hash, &j.job.to_bytes());
     assert_eq!(recorded.sample_seed, expected);
@@ -680,19 +682,13 @@ async fn a_dispute_holds_the_job_for_verifiers_then_for_the_authority() {
 #[tokio::test]
 async fn the_authority_rules_on_a_dispute_only_after_its_timeout() {
     let mut w = world().await;
-    let paid = w.ready(1).await;
-    let refunded = w.ready(2).await;
     let timeout = i64::from(gpu_market_tests::fixtures::default_params().dispute_timeout_secs);
-    for j in [&paid, &refunded] {
-        let dispute = ix::dispute_result(&w.m, &w.c.key(), &j.job, &w.p.provider);
-        w.ctx.ok(&[dispute], &[&w.c.authority]).await;
-    }
-    let resolve = |j: &JobKeys, ruling| ix::resolve_dispute(&w.m, &j.job, &w.p.provider, ruling);
-    let (pay, refund) = (
-        resolve(&paid, DisputeRuling::PayProvider),
-        resolve(&refunded, DisputeRuling::RefundClient),
-    );
-    let watched = [w.watched(&paid), w.watched(&refunded)].concat();
+    // The provider's stake backs one job at a time, so the two disputes run one after the other.
+    let paid = w.ready(1).await;
+    let dispute = ix::dispute_result(&w.m, &w.c.key(), &paid.job, &w.p.provider);
+    w.ctx.ok(&[dispute], &[&w.c.authority]).await;
+    let pay = ix::resolve_dispute(&w.m, &paid.job, &w.p.provider, DisputeRuling::PayProvider);
+    let watched = w.watched(&paid);
 
     // Not before the timeout, and never by anyone but the market authority.
     w.ctx.advance_time(timeout - 1).await;
@@ -727,6 +723,16 @@ async fn the_authority_rules_on_a_dispute_only_after_its_timeout() {
     assert_eq!(w.ctx.token_balance(&w.p.payout_vault).await, 130_000);
 
     // Refunding the client fails the job in full, without a slash or jail: only verifiers prove fraud.
+    let refunded = w.ready(2).await;
+    let dispute = ix::dispute_result(&w.m, &w.c.key(), &refunded.job, &w.p.provider);
+    w.ctx.ok(&[dispute], &[&w.c.authority]).await;
+    let refund = ix::resolve_dispute(
+        &w.m,
+        &refunded.job,
+        &w.p.provider,
+        DisputeRuling::RefundClient,
+    );
+    w.ctx.advance_time(timeout).await;
     let out = w
         .ctx
         .ok(std::slice::from_ref(&refund), &[&w.f.authority])
@@ -954,4 +960,232 @@ async fn a_verdict_left_from_a_closed_job_does_not_block_the_next_one_at_its_add
         (false, w.job(&j).await.submitted_slot)
     );
     assert_eq!(w.job(&j).await.fail_votes, 1);
+}
+
+/// Hole: once the seed slot aged out of SlotHashes, the seed fell back to the oldest entry left,
+/// which changes every slot, so a provider could record it whenever no fake was sampled, or never,
+/// and be paid when the window passed. Now a seed is recordable only while its own slot's hash is
+/// there; after that nobody can record one, the job cannot settle as paid, and it fails exactly as
+/// a failed verification does.
+#[tokio::test]
+async fn a_seed_not_recorded_in_time_expires_and_the_job_fails_as_unverifiable() {
+    let mut w = world().await;
+    let (j, _) = w.submitted(1).await;
+    let m = w.m;
+    let expire = ix::expire_sample_seed(&m, &w.c.key(), &j.job, &w.p.provider);
+    let record = ix::record_sample_seed(&m, &w.c.key(), &j.job);
+
+    // While the seed can still be recorded, the job is verifiable and cannot be expired.
+    w.ctx.advance_slots(SAMPLE_SEED_DELAY_SLOTS + 1).await;
+    let watched = w.watched(&j);
+    w.ctx
+        .fails_with(
+            std::slice::from_ref(&expire),
+            &[&w.c.authority],
+            MarketError::SampleSeedNotExpired,
+            &watched,
+        )
+        .await;
+
+    // 512 slots later (time stands still, the window is still open) the seed slot is gone.
+    w.ctx.age_out_slot_hashes().await;
+    let vote = w.vote(0, &j, true);
+    for (instruction, signer) in [(record, &w.c.authority), (vote, &w.verifiers[0])] {
+        w.ctx
+            .fails_with(
+                &[instruction],
+                &[signer],
+                MarketError::SampleSeedExpired,
+                &watched,
+            )
+            .await;
+    }
+
+    // The window passes: nothing was verified, so nothing is paid.
+    w.ctx
+        .advance_time(i64::from(default_params().challenge_window_secs))
+        .await;
+    let finalize = ix::finalize_job(&m, &j.job, &w.p.provider);
+    w.ctx
+        .fails_with(
+            &[finalize],
+            &[],
+            MarketError::SampleSeedNotRecorded,
+            &watched,
+        )
+        .await;
+
+    // Anyone fails it: full refund, slashed at the fraud rate (50% of 300) and jailed, as if the
+    // verifiers had caught it, so hiding a bad seed gains nothing over being caught.
+    let vault_before = w.ctx.token_balance(&w.p.stake_vault).await;
+    let payout_before = w.ctx.token_balance(&w.p.payout_vault).await;
+    let out = w.ctx.ok(&[expire.clone()], &[&w.c.authority]).await;
+    let failed: JobFailed = out.event();
+    assert_eq!(
+        (failed.reason, failed.refund),
+        (FailureReason::SampleSeedExpired, w.job(&j).await.deposit)
+    );
+    let slashed: ProviderSlashed = out.event();
+    assert_eq!(
+        (
+            slashed.reason,
+            slashed.amount,
+            slashed.jailed,
+            slashed.deferred
+        ),
+        (SlashReason::Fraud, STAKED / 2, true, false)
+    );
+    assert_eq!(
+        w.ctx.token_balance(&w.p.stake_vault).await,
+        vault_before - STAKED / 2
+    );
+    assert_eq!(w.ctx.token_balance(&m.slash_destination).await, STAKED / 2);
+    assert_eq!(w.ctx.token_balance(&w.p.payout_vault).await, payout_before);
+    let job = w.job(&j).await;
+    assert_eq!(
+        (
+            job.state,
+            job.settlement.refund,
+            job.settlement.provider_share
+        ),
+        (JobState::Failed, job.deposit, 0)
+    );
+    let provider = w.provider().await;
+    assert_eq!(
+        (provider.status, provider.active_jobs, provider.locked_stake),
+        (ProviderStatus::Jailed, 0, 0)
+    );
+    let escrow = w.ctx.token_balance(&j.escrow_vault).await;
+    assert_eq!(escrow, job.deposit);
+
+    // Once only.
+    let watched = w.watched(&j);
+    w.ctx
+        .fails_with(
+            &[expire],
+            &[&w.c.authority],
+            MarketError::InvalidJobState,
+            &watched,
+        )
+        .await;
+}
+
+/// Hole: a provider past its deadline could abandon (2% slash) instead of being expired as a
+/// no-show (5%).
+#[tokio::test]
+async fn abandoning_after_the_deadline_is_refused() {
+    let mut w = world().await;
+    let j = w.c.post(&mut w.ctx, &w.m, job_args(1)).await;
+    let (m, p) = (w.m, &w.p);
+    w.ctx
+        .ok(&[ix::claim_job(&m, &p.key(), &j.job)], &[&p.authority])
+        .await;
+    w.ctx.advance_time(3_601).await;
+    let watched = w.watched(&j);
+    let (m, p) = (w.m, &w.p);
+    w.ctx
+        .fails_with(
+            &[ix::abandon_job(&m, &p.key(), &j.job)],
+            &[&p.authority],
+            MarketError::DeadlinePassed,
+            &watched,
+        )
+        .await;
+    let out = w
+        .ctx
+        .ok(
+            &[ix::expire_job(&m, &w.c.key(), &j.job, &p.provider)],
+            &[&w.c.authority],
+        )
+        .await;
+    // 5% of 300 tokens: the no-show rate.
+    let slashed: ProviderSlashed = out.event();
+    assert_eq!(
+        (slashed.reason, slashed.amount),
+        (SlashReason::NoShow, 15 * ONE_STAKE)
+    );
+}
+
+/// Hole: a slash and a refund happened in one instruction, so a frozen or closed slash
+/// destination blocked the client's refund. Now the slash waits in the stake vault and the
+/// refund goes ahead.
+#[tokio::test]
+async fn a_closed_slash_destination_defers_the_slash_never_the_refund() {
+    let mut w = world().await;
+    let m = w.m;
+    w.ctx
+        .close_token_account(&m.stake_token_program, &m.slash_destination, &w.f.authority)
+        .await;
+    let j = w.c.post(&mut w.ctx, &m, job_args(1)).await;
+    let p = &w.p;
+    w.ctx
+        .ok(&[ix::claim_job(&m, &p.key(), &j.job)], &[&p.authority])
+        .await;
+    w.ctx.advance_time(3_601).await;
+    let client_before = w.ctx.token_balance(&w.c.payment_account).await;
+    let out = w
+        .ctx
+        .ok(
+            &[ix::expire_job(&m, &w.c.key(), &j.job, &w.p.provider)],
+            &[&w.c.authority],
+        )
+        .await;
+    let slashed: ProviderSlashed = out.event();
+    assert_eq!(
+        (slashed.amount, slashed.deferred, slashed.staked_after),
+        (15 * ONE_STAKE, true, 285 * ONE_STAKE)
+    );
+    assert_eq!(w.ctx.token_balance(&w.p.stake_vault).await, STAKED);
+    let provider = w.provider().await;
+    assert_eq!(
+        (provider.staked, provider.slash_pending),
+        (285 * ONE_STAKE, 15 * ONE_STAKE)
+    );
+
+    // The client gets its deposit back.
+    let deposit = w.job(&j).await.deposit;
+    let close = ix::close_job(&m, &w.c.key(), &j.job, &w.c.payment_account);
+    w.ctx.ok(&[close], &[&w.c.authority]).await;
+    assert_eq!(
+        w.ctx.token_balance(&w.c.payment_account).await,
+        client_before + deposit
+    );
+
+    // The pending slash goes out once the destination can receive: not to the closed one, then
+    // to the one the authority names.
+    let pay = ix::pay_pending_slash(&m, &w.c.key(), &w.p.provider);
+    let watched = [w.p.provider, w.p.stake_vault, m.market];
+    w.ctx
+        .fails_with(
+            &[pay],
+            &[&w.c.authority],
+            Anchor::AccountNotInitialized,
+            &watched,
+        )
+        .await;
+    let destination = w
+        .ctx
+        .create_token_account(&m.stake_token_program, &m.stake_mint, &m.authority)
+        .await;
+    let update = ix::update_market(&m, &m.treasury, &destination, default_params());
+    w.ctx.ok(&[update], &[&w.f.authority]).await;
+    let mut moved = m;
+    moved.slash_destination = destination;
+    let pay = ix::pay_pending_slash(&moved, &w.c.key(), &w.p.provider);
+    w.ctx
+        .ok(std::slice::from_ref(&pay), &[&w.c.authority])
+        .await;
+    assert_eq!(w.ctx.token_balance(&destination).await, 15 * ONE_STAKE);
+    assert_eq!(w.ctx.token_balance(&w.p.stake_vault).await, 285 * ONE_STAKE);
+    assert_eq!(w.provider().await.slash_pending, 0);
+    let watched = [w.p.provider, w.p.stake_vault, destination];
+    w.ctx.advance_slots(1).await;
+    w.ctx
+        .fails_with(
+            &[pay],
+            &[&w.c.authority],
+            MarketError::NoPendingSlash,
+            &watched,
+        )
+        .await;
 }

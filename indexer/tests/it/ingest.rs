@@ -1,9 +1,7 @@
 //! The pipeline against localnet, on SQLite and on PostgreSQL: a market's whole story indexed once,
 //! then again (nothing doubles), then from scratch into a database that already holds it.
 
-mod common;
-
-use common::fresh_databases;
+use crate::common::fresh_databases;
 use gpu_market_tests::{Chain, RpcChain, fixtures::*, ix};
 use indexer::{
     Indexer,
