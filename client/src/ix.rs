@@ -391,6 +391,7 @@ pub fn place_bid(
     provider_authority: &Pubkey,
     job: &Pubkey,
     price_per_gpu_hour: u64,
+    expires_at: i64,
 ) -> Instruction {
     let provider = m.provider(provider_authority);
     build(
@@ -404,7 +405,10 @@ pub fn place_bid(
             event_authority: event_authority(),
             program: gpu_market::ID,
         },
-        instruction::PlaceBid { price_per_gpu_hour },
+        instruction::PlaceBid {
+            price_per_gpu_hour,
+            expires_at,
+        },
     )
 }
 
@@ -412,8 +416,7 @@ pub fn withdraw_bid(m: &MarketKeys, provider_authority: &Pubkey, job: &Pubkey) -
     let provider = m.provider(provider_authority);
     build(
         accounts::WithdrawBid {
-            authority: *provider_authority,
-            provider,
+            provider_authority: *provider_authority,
             bid: find_bid_address(job, &provider).0,
             event_authority: event_authority(),
             program: gpu_market::ID,
@@ -427,6 +430,7 @@ pub fn accept_bid(
     client: &Pubkey,
     job: &Pubkey,
     provider_authority: &Pubkey,
+    expected_price_per_gpu_hour: u64,
 ) -> Instruction {
     let provider = m.provider(provider_authority);
     build(
@@ -440,7 +444,9 @@ pub fn accept_bid(
             event_authority: event_authority(),
             program: gpu_market::ID,
         },
-        instruction::AcceptBid {},
+        instruction::AcceptBid {
+            expected_price_per_gpu_hour,
+        },
     )
 }
 

@@ -195,6 +195,8 @@ impl ProviderFixture {
 
 /// One payment token, in base units.
 pub const ONE_USDC: u64 = 1_000_000;
+/// A bid expiry that never comes, for tests about something other than expiry.
+pub const NO_BID_EXPIRY: i64 = i64::MAX;
 
 /// A job that any [`rtx4090_spec`] provider matches: 2 GPUs, up to 1.00 per GPU-hour, one hour.
 pub fn job_args(nonce: u64) -> CreateJobArgs {

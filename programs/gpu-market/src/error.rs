@@ -162,4 +162,16 @@ pub enum MarketError {
         "Slashed stake is still waiting in the stake vault: send it with pay_pending_slash first"
     )]
     SlashPending,
+
+    // --- bids ---
+    #[msg("A bid's expiry must be later than now")]
+    InvalidBidExpiry,
+    #[msg("The bid was placed on an earlier job at this address, which has since been closed")]
+    BidForEarlierJob,
+    #[msg("The bid has expired")]
+    BidExpired,
+    #[msg(
+        "The bid's price is not the price the client accepted: it was withdrawn and placed again"
+    )]
+    BidPriceChanged,
 }

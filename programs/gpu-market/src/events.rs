@@ -185,6 +185,8 @@ pub struct BidPlaced {
     pub provider: Pubkey,
     /// Payment-mint units per GPU-hour.
     pub price_per_gpu_hour: u64,
+    /// The bid cannot be accepted from this time on (unix seconds).
+    pub expires_at: i64,
     pub timestamp: i64,
 }
 

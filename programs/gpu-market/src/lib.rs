@@ -134,12 +134,16 @@ pub mod gpu_market {
         ClaimJob::handler(ctx)
     }
 
-    /// Offers to run an open job at `price_per_gpu_hour`.
-    pub fn place_bid(ctx: Context<PlaceBid>, price_per_gpu_hour: u64) -> Result<()> {
-        PlaceBid::handler(ctx, price_per_gpu_hour)
+    /// Offers to run an open job at `price_per_gpu_hour` until `expires_at` (unix seconds).
+    pub fn place_bid(
+        ctx: Context<PlaceBid>,
+        price_per_gpu_hour: u64,
+        expires_at: i64,
+    ) -> Result<()> {
+        PlaceBid::handler(ctx, price_per_gpu_hour, expires_at)
     }
 
-    /// Takes a bid back and recovers its rent.
+    /// Takes a bid back and recovers its rent; signed by the wallet that paid it.
     pub fn withdraw_bid(ctx: Context<WithdrawBid>) -> Result<()> {
         WithdrawBid::handler(ctx)
     }
@@ -171,9 +175,10 @@ pub mod gpu_market {
         CancelJob::handler(ctx)
     }
 
-    /// Starts an open job with the provider of the chosen bid, at the bid's price.
-    pub fn accept_bid(ctx: Context<AcceptBid>) -> Result<()> {
-        AcceptBid::handler(ctx)
+    /// Starts an open job with the provider of the chosen bid, at the bid's price, which must be
+    /// `expected_price_per_gpu_hour` (the price the client saw).
+    pub fn accept_bid(ctx: Context<AcceptBid>, expected_price_per_gpu_hour: u64) -> Result<()> {
+        AcceptBid::handler(ctx, expected_price_per_gpu_hour)
     }
 
     /// Accepts a submitted result and settles at once.

@@ -235,12 +235,18 @@ async fn case(name: &str) -> (World, Instruction, Signers) {
         }
         "place_bid" => {
             let j = w.post(1).await;
-            (ix::place_bid(&m, &p, &j.job, 300_000), Provider)
+            (
+                ix::place_bid(&m, &p, &j.job, 300_000, NO_BID_EXPIRY),
+                Provider,
+            )
         }
         "withdraw_bid" => {
             let j = w.post(1).await;
-            w.run(&[ix::place_bid(&m, &p, &j.job, 300_000)], Provider)
-                .await;
+            w.run(
+                &[ix::place_bid(&m, &p, &j.job, 300_000, NO_BID_EXPIRY)],
+                Provider,
+            )
+            .await;
             (ix::withdraw_bid(&m, &p, &j.job), Provider)
         }
         "submit_result" => {
@@ -268,9 +274,12 @@ async fn case(name: &str) -> (World, Instruction, Signers) {
         }
         "accept_bid" => {
             let j = w.post(1).await;
-            w.run(&[ix::place_bid(&m, &p, &j.job, 300_000)], Provider)
-                .await;
-            (ix::accept_bid(&m, &c, &j.job, &p), Client)
+            w.run(
+                &[ix::place_bid(&m, &p, &j.job, 300_000, NO_BID_EXPIRY)],
+                Provider,
+            )
+            .await;
+            (ix::accept_bid(&m, &c, &j.job, &p, 300_000), Client)
         }
         "accept_result" => {
             let j = w.submitted(1).await;

@@ -144,8 +144,8 @@ struct World {
     clients: Vec<ClientFixture>,
     /// (client index, job keys), in creation order.
     jobs: Vec<(usize, JobKeys)>,
-    /// (client index, job keys, provider index) of every bid placed.
-    bids: Vec<(usize, JobKeys, usize)>,
+    /// (client index, job keys, provider index, price) of every bid placed.
+    bids: Vec<(usize, JobKeys, usize, u64)>,
     minted: u64,
 }
 
@@ -271,10 +271,10 @@ impl World {
                     return false;
                 };
                 let p = &self.providers[provider];
-                let bid = ix::place_bid(&m, &p.key(), &keys.job, price);
+                let bid = ix::place_bid(&m, &p.key(), &keys.job, price, NO_BID_EXPIRY);
                 let ok = self.ctx.execute(&[bid], &[&p.authority]).await.is_ok();
                 if ok {
-                    self.bids.push((client, keys, provider));
+                    self.bids.push((client, keys, provider, price));
                 }
                 return ok;
             }
@@ -282,10 +282,10 @@ impl World {
                 if self.bids.is_empty() {
                     return false;
                 }
-                let (client, keys, provider) = self.bids[bid % self.bids.len()];
+                let (client, keys, provider, price) = self.bids[bid % self.bids.len()];
                 let c = &self.clients[client];
-                let accept =
-                    ix::accept_bid(&m, &c.key(), &keys.job, &self.providers[provider].key());
+                let provider = self.providers[provider].key();
+                let accept = ix::accept_bid(&m, &c.key(), &keys.job, &provider, price);
                 (accept, Some(Signer::Client(client)))
             }
             Op::Warp(secs) => {

@@ -832,7 +832,7 @@ async fn a_pause_stops_new_jobs_but_running_ones_finish_and_pay() {
         .await;
     ctx.ok(&[ix::pause_market(&m)], &[&f.authority]).await;
 
-    let bid = ix::place_bid(&m, &p.key(), &open.job, 300_000);
+    let bid = ix::place_bid(&m, &p.key(), &open.job, 300_000, NO_BID_EXPIRY);
     ctx.fails_with(
         &[bid],
         &[&p.authority],

@@ -188,8 +188,11 @@ pub struct Job {
     /// Stake of the provider's that backs this job from its start until it settles:
     /// `min_stake_per_gpu × gpu_count` at the start, added to `Provider::locked_stake`.
     pub locked_stake: u64,
+    /// The market's job count when this job was created (1 for its first job): tells this job from
+    /// an earlier one that had the same address (closed, then created again with the same nonce).
+    pub serial: u64,
     /// Room for fields added later without a migration.
-    pub reserved: [u8; 40],
+    pub reserved: [u8; 32],
 }
 
 impl Job {

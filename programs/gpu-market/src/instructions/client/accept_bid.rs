@@ -8,7 +8,8 @@ use crate::{
 use anchor_lang::prelude::*;
 
 /// The client picks a bid: the job starts with that provider at the bid's price, and the bid's rent
-/// goes back to the provider's wallet.
+/// goes back to the provider's wallet. The client names the price it saw, so a bid withdrawn and
+/// placed again at another price while the transaction was in flight is refused, not taken.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct AcceptBid<'info> {
@@ -51,13 +52,23 @@ pub struct AcceptBid<'info> {
 }
 
 impl AcceptBid<'_> {
-    pub fn handler(ctx: Context<Self>) -> Result<()> {
+    pub fn handler(ctx: Context<Self>, expected_price_per_gpu_hour: u64) -> Result<()> {
         require_no_remaining_accounts(ctx.remaining_accounts)?;
         ctx.accounts.market.require_not_paused()?;
         let timestamp = now()?;
         let accounts = &mut *ctx.accounts;
+        let bid = &accounts.bid;
+        require!(
+            bid.job_serial == accounts.job.serial,
+            MarketError::BidForEarlierJob
+        );
+        require!(timestamp < bid.expires_at, MarketError::BidExpired);
+        let price = bid.price_per_gpu_hour;
+        require!(
+            price == expected_price_per_gpu_hour,
+            MarketError::BidPriceChanged
+        );
         let provider_key = accounts.provider.key();
-        let price = accounts.bid.price_per_gpu_hour;
         accounts.job.start(
             provider_key,
             &mut accounts.provider,

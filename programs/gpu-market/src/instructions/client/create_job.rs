@@ -94,6 +94,9 @@ impl CreateJob<'_> {
         let timestamp = now()?;
 
         let accounts = &mut *ctx.accounts;
+        let counters = &mut accounts.market.counters;
+        counters.jobs_created = counters.jobs_created.safe_add(1)?;
+        let serial = counters.jobs_created;
         accounts.job.set_inner(Job {
             market: accounts.market.key(),
             client: accounts.client.key(),
@@ -123,10 +126,9 @@ impl CreateJob<'_> {
             disputed_at: 0,
             seed_slot: 0,
             locked_stake: 0,
-            reserved: [0; 40],
+            serial,
+            reserved: [0; 32],
         });
-        let counters = &mut accounts.market.counters;
-        counters.jobs_created = counters.jobs_created.safe_add(1)?;
 
         transfer_tokens(
             &accounts.payment_token_program,

@@ -7,8 +7,8 @@ use crate::{
 };
 use anchor_lang::prelude::*;
 
-/// Offers to run an open job at a price at or below the client's maximum. One bid per provider per
-/// job; withdraw it to bid again.
+/// Offers to run an open job at a price at or below the client's maximum, until `expires_at`. One
+/// bid per provider per job; withdraw it to bid again.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct PlaceBid<'info> {
@@ -49,24 +49,28 @@ pub struct PlaceBid<'info> {
 }
 
 impl PlaceBid<'_> {
-    pub fn handler(ctx: Context<Self>, price_per_gpu_hour: u64) -> Result<()> {
+    pub fn handler(ctx: Context<Self>, price_per_gpu_hour: u64, expires_at: i64) -> Result<()> {
         require_no_remaining_accounts(ctx.remaining_accounts)?;
         let accounts = &mut *ctx.accounts;
         accounts.market.require_not_paused()?;
         require!(price_per_gpu_hour > 0, MarketError::InvalidPrice);
+        let timestamp = now()?;
+        require!(expires_at > timestamp, MarketError::InvalidBidExpiry);
         accounts.job.check_can_start(
             accounts.provider.key(),
             &accounts.provider,
             &accounts.market,
             price_per_gpu_hour,
         )?;
-        let timestamp = now()?;
         accounts.bid.set_inner(Bid {
+            market: accounts.market.key(),
             job: accounts.job.key(),
+            job_serial: accounts.job.serial,
             provider: accounts.provider.key(),
             provider_authority: accounts.authority.key(),
             price_per_gpu_hour,
             created_at: timestamp,
+            expires_at,
             bump: ctx.bumps.bid,
         });
 
@@ -76,6 +80,7 @@ impl PlaceBid<'_> {
             bid: accounts.bid.key(),
             provider: accounts.provider.key(),
             price_per_gpu_hour,
+            expires_at,
             timestamp,
         };
         emit_cpi!(event);

@@ -1,30 +1,25 @@
 use crate::{
     constants::*,
     events::BidWithdrawn,
-    state::{Bid, Provider},
+    state::Bid,
     utils::{now, require_no_remaining_accounts},
 };
 use anchor_lang::prelude::*;
 
-/// Takes a bid back (at any time: also after the job went to someone else) and recovers its rent.
+/// Takes a bid back and recovers its rent, at any time: also after the job went to someone else,
+/// was closed, or the provider account itself was closed. Only the wallet that paid the rent signs,
+/// so the provider account is not needed.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct WithdrawBid<'info> {
     #[account(mut)]
-    pub authority: Signer<'info>,
-
-    #[account(
-        has_one = authority,
-        seeds = [SEED_PROVIDER, provider.market.as_ref(), authority.key().as_ref()],
-        bump = provider.bump,
-    )]
-    pub provider: Account<'info, Provider>,
+    pub provider_authority: Signer<'info>,
 
     #[account(
         mut,
-        close = authority,
-        has_one = provider,
-        seeds = [SEED_BID, bid.job.as_ref(), provider.key().as_ref()],
+        close = provider_authority,
+        has_one = provider_authority,
+        seeds = [SEED_BID, bid.job.as_ref(), bid.provider.as_ref()],
         bump = bid.bump,
     )]
     pub bid: Account<'info, Bid>,
@@ -33,12 +28,12 @@ pub struct WithdrawBid<'info> {
 impl WithdrawBid<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         require_no_remaining_accounts(ctx.remaining_accounts)?;
-        let accounts = &ctx.accounts;
+        let bid = &ctx.accounts.bid;
         let event = BidWithdrawn {
-            market: accounts.provider.market,
-            job: accounts.bid.job,
-            bid: accounts.bid.key(),
-            provider: accounts.provider.key(),
+            market: bid.market,
+            job: bid.job,
+            bid: bid.key(),
+            provider: bid.provider,
             timestamp: now()?,
         };
         emit_cpi!(event);
