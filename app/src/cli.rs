@@ -165,6 +165,9 @@ pub struct UpdateMarketFlags {
     pub slash_abandon_bps: Option<u16>,
     #[arg(long)]
     pub slash_fraud_bps: Option<u16>,
+    /// Bond a client puts up to dispute, in basis points of the job's deposit
+    #[arg(long)]
+    pub dispute_bond_bps: Option<u16>,
     /// Token account of the payment mint for fees
     #[arg(long)]
     pub treasury: Option<Pubkey>,
@@ -190,7 +193,8 @@ impl UpdateMarketFlags {
             sample_count,
             slash_no_show_bps,
             slash_abandon_bps,
-            slash_fraud_bps
+            slash_fraud_bps,
+            dispute_bond_bps
         );
         if let Some(stake) = &self.min_stake_per_gpu {
             p.min_stake_per_gpu = parse_amount(stake, stake_decimals)?;
@@ -377,8 +381,14 @@ pub enum JobCommand {
     },
     /// Accept a submitted result now (pays the provider)
     Accept { job: Pubkey },
-    /// Dispute a submitted result (verifiers or the authority decide)
-    Dispute { job: Pubkey },
+    /// Dispute a submitted result, putting up the market's dispute bond (verifiers or the authority
+    /// decide; undecided after twice the dispute timeout, the result stands)
+    Dispute {
+        job: Pubkey,
+        /// Token account paying the bond [default: the keypair's ATA]
+        #[arg(long)]
+        source: Option<Pubkey>,
+    },
     /// Fetch every chunk from the provider, check it against the committed root, and write the
     /// output (render: a PNG; matmul: the little-endian i64 matrix)
     Result {
@@ -787,6 +797,7 @@ fn market_json(key: &Pubkey, m: &Market, payment_decimals: u8, stake_decimals: u
             "slash_no_show_bps": p.slash_no_show_bps,
             "slash_abandon_bps": p.slash_abandon_bps,
             "slash_fraud_bps": p.slash_fraud_bps,
+            "dispute_bond_bps": p.dispute_bond_bps,
         },
         "counters": {
             "providers": c.providers,
@@ -1357,13 +1368,28 @@ async fn job(ctx: &Ctx, command: JobCommand) -> anyhow::Result<()> {
                         format!("result of {job} accepted"),
                     )
                 }
-                JobCommand::Dispute { job } => {
+                JobCommand::Dispute { job, source } => {
                     let j: Job = ctx.cluster.require(&job, "job").await?;
+                    let market = ctx.cluster.market(&keys.market).await?;
+                    let bond = gpu_market::settlement::dispute_bond(
+                        j.deposit,
+                        market.params.dispute_bond_bps,
+                    )?;
+                    let source = source.unwrap_or_else(|| {
+                        get_associated_token_address_with_program_id(
+                            &me,
+                            &keys.payment_mint,
+                            &keys.payment_token_program,
+                        )
+                    });
                     (
                         "dispute_result",
-                        ix::dispute_result(&keys, &me, &job, &j.provider),
+                        ix::dispute_result(&keys, &me, &job, &j.provider, &source),
                         job,
-                        format!("result of {job} disputed"),
+                        format!(
+                            "result of {job} disputed; bond of {} held in the job's escrow",
+                            format_amount(bond, payment_decimals)
+                        ),
                     )
                 }
                 JobCommand::Show { .. }

@@ -154,6 +154,20 @@ impl VerifierAgent {
                         }
                         continue;
                     }
+                    // Undecided by verifiers and the authority for twice the dispute timeout: the
+                    // result stands by default.
+                    let dispute_unanswered = job.state == JobState::Disputed
+                        && clock.unix_timestamp >= job.dispute_default_opens(&market)?;
+                    if dispute_unanswered {
+                        if self.config.crank {
+                            self.crank(
+                                "settle_dispute",
+                                ix::settle_dispute(&keys, &key, &job.provider),
+                            )
+                            .await;
+                        }
+                        continue;
+                    }
                     let id = (key, job.submitted_slot);
                     // A party to the job may not vote on it.
                     if job.client == me

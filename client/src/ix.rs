@@ -554,6 +554,17 @@ pub fn finalize_job(m: &MarketKeys, job: &Pubkey, provider: &Pubkey) -> Instruct
     )
 }
 
+pub fn settle_dispute(m: &MarketKeys, job: &Pubkey, provider: &Pubkey) -> Instruction {
+    build(
+        accounts::SettleDispute {
+            settle: settle_accounts(m, job, provider),
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::SettleDispute {},
+    )
+}
+
 pub fn claim_payout(
     m: &MarketKeys,
     provider_authority: &Pubkey,
@@ -656,11 +667,13 @@ pub fn submit_verdict(
     )
 }
 
+/// `source` is the client's payment-mint account the dispute bond comes from.
 pub fn dispute_result(
     m: &MarketKeys,
     client: &Pubkey,
     job: &Pubkey,
     provider: &Pubkey,
+    source: &Pubkey,
 ) -> Instruction {
     build(
         accounts::DisputeResult {
@@ -668,6 +681,10 @@ pub fn dispute_result(
             market: m.market,
             job: *job,
             provider: *provider,
+            escrow_vault: find_escrow_vault_address(job).0,
+            payment_mint: m.payment_mint,
+            source: *source,
+            payment_token_program: m.payment_token_program,
             event_authority: event_authority(),
             program: gpu_market::ID,
         },

@@ -57,6 +57,7 @@ fn completion_name(reason: CompletionReason) -> &'static str {
         CompletionReason::ChallengeWindowPassed => "challenge_window_passed",
         CompletionReason::VerifierQuorum => "verifier_quorum",
         CompletionReason::AuthorityRuling => "authority_ruling",
+        CompletionReason::DisputeUnanswered => "dispute_unanswered",
     }
 }
 

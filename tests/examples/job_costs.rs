@@ -225,8 +225,13 @@ async fn main() {
         ),
         sized(
             "dispute_result (client)",
-            ix::dispute_result(&m, &c.key(), &j.job, &p.provider),
+            ix::dispute_result(&m, &c.key(), &j.job, &p.provider, &c.payment_account),
             &c.authority,
+        ),
+        sized(
+            "settle_dispute (anyone, after twice the dispute timeout)",
+            ix::settle_dispute(&m, &j.job, &p.provider),
+            &verifier,
         ),
     ];
     print_rows(

@@ -27,6 +27,8 @@ pub const BPS_DENOMINATOR: u64 = 10_000;
 /// The protocol fee can never exceed half of a job's cost.
 pub const MAX_FEE_BPS: u16 = 5_000;
 pub const MAX_SLASH_BPS: u16 = 10_000;
+/// A dispute bond can be at most the job's whole deposit.
+pub const MAX_DISPUTE_BOND_BPS: u16 = 10_000;
 
 pub const MIN_CHALLENGE_WINDOW_SECS: u32 = 10;
 pub const MAX_CHALLENGE_WINDOW_SECS: u32 = 30 * 24 * 3600;
@@ -75,4 +77,7 @@ pub mod recommended {
     pub const SLASH_NO_SHOW_BPS: u16 = 500;
     pub const SLASH_ABANDON_BPS: u16 = 200;
     pub const SLASH_FRAUD_BPS: u16 = 5_000;
+    /// A client disputing a result puts up a tenth of the job's deposit: enough that disputing every
+    /// result to delay payment costs something, little next to a wrong result's cost.
+    pub const DISPUTE_BOND_BPS: u16 = 1_000;
 }

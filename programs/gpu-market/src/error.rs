@@ -174,4 +174,12 @@ pub enum MarketError {
         "The bid's price is not the price the client accepted: it was withdrawn and placed again"
     )]
     BidPriceChanged,
+
+    // --- dispute bonds and defaults ---
+    #[msg("The dispute bond must be at most 10,000 basis points of the deposit")]
+    InvalidDisputeBond,
+    #[msg(
+        "The dispute is not past twice its timeout yet: verifiers may still decide it, and then the market authority"
+    )]
+    DisputeDefaultNotReached,
 }

@@ -268,6 +268,9 @@ pub enum CompletionReason {
     VerifierQuorum,
     /// The market authority ruled for the provider on a dispute that verifiers left open.
     AuthorityRuling,
+    /// Neither verifiers nor the market authority decided the dispute by twice its timeout: the
+    /// result stands by default (`settle_dispute`).
+    DisputeUnanswered,
 }
 
 #[event]
@@ -384,6 +387,8 @@ pub struct JobDisputed {
     pub client: Pubkey,
     pub provider: Pubkey,
     pub provider_open_disputes: u16,
+    /// Payment-mint units the client put up, held in the job's escrow until the dispute is decided.
+    pub bond: u64,
     pub timestamp: i64,
 }
 

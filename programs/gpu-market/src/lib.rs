@@ -79,7 +79,8 @@ pub mod gpu_market {
         ReinstateProvider::handler(ctx)
     }
 
-    /// Decides a dispute that verifiers left open past the dispute timeout.
+    /// Decides a dispute that verifiers left open past the dispute timeout (until it is settled by
+    /// its default).
     pub fn resolve_dispute(ctx: Context<ResolveDispute>, ruling: DisputeRuling) -> Result<()> {
         ResolveDispute::handler(ctx, ruling)
     }
@@ -186,7 +187,7 @@ pub mod gpu_market {
         AcceptResult::handler(ctx)
     }
 
-    /// Disputes a submitted result inside its challenge window.
+    /// Disputes a submitted result inside its challenge window, putting up the dispute bond.
     pub fn dispute_result(ctx: Context<DisputeResult>) -> Result<()> {
         DisputeResult::handler(ctx)
     }
@@ -218,6 +219,12 @@ pub mod gpu_market {
     /// failed verification (full refund, fraud slash, jail).
     pub fn expire_sample_seed(ctx: Context<ExpireSampleSeed>) -> Result<()> {
         ExpireSampleSeed::handler(ctx)
+    }
+
+    /// Settles a dispute left undecided past twice the dispute timeout: the result stands, the
+    /// provider is paid and gets the client's bond.
+    pub fn settle_dispute(ctx: Context<SettleDispute>) -> Result<()> {
+        SettleDispute::handler(ctx)
     }
 
     /// Sends stake slashed while the slash destination could not receive it.

@@ -92,6 +92,18 @@ pub fn slash_amounts(
 }
 
 /// Everything back to the client.
+/// The bond a client puts up to dispute a job: `ceil(deposit × bond_bps / 10,000)`, so any
+/// nonzero rate costs at least one base unit.
+pub fn dispute_bond(deposit: u64, bond_bps: u16) -> Result<u64> {
+    let denominator = u128::from(BPS_DENOMINATOR);
+    to_u64(
+        u128::from(deposit)
+            .safe_mul(u128::from(bond_bps))?
+            .safe_add(denominator - 1)?
+            .safe_div(denominator)?,
+    )
+}
+
 pub fn full_refund(deposit: u64) -> Settlement {
     Settlement {
         provider_share: 0,
@@ -103,6 +115,15 @@ pub fn full_refund(deposit: u64) -> Settlement {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dispute_bond_rounds_up_and_never_exceeds_the_deposit() {
+        assert_eq!(dispute_bond(2_000_000, 1_000).unwrap(), 200_000);
+        assert_eq!(dispute_bond(1, 1).unwrap(), 1);
+        assert_eq!(dispute_bond(10_001, 1).unwrap(), 2);
+        assert_eq!(dispute_bond(123, 0).unwrap(), 0);
+        assert_eq!(dispute_bond(u64::MAX, 10_000).unwrap(), u64::MAX);
+    }
 
     /// 0.40 tokens (6 decimals) per GPU-hour.
     const PRICE: u64 = 400_000;

@@ -111,7 +111,7 @@ enum Signers {
     None,
 }
 
-const INSTRUCTIONS: [&str; 35] = [
+const INSTRUCTIONS: [&str; 36] = [
     "initialize_market",
     "update_market",
     "pause_market",
@@ -145,6 +145,7 @@ const INSTRUCTIONS: [&str; 35] = [
     "record_sample_seed",
     "expire_sample_seed",
     "pay_pending_slash",
+    "settle_dispute",
     "submit_verdict",
     "close_verdict",
 ];
@@ -183,8 +184,17 @@ async fn case(name: &str) -> (World, Instruction, Signers) {
         }
         "resolve_dispute" => {
             let j = w.submitted(1).await;
-            w.run(&[ix::dispute_result(&m, &c, &j.job, &w.p.provider)], Client)
-                .await;
+            w.run(
+                &[ix::dispute_result(
+                    &m,
+                    &c,
+                    &j.job,
+                    &w.p.provider,
+                    &w.c.payment_account,
+                )],
+                Client,
+            )
+            .await;
             w.ctx
                 .advance_time(i64::from(default_params().dispute_timeout_secs))
                 .await;
@@ -292,7 +302,10 @@ async fn case(name: &str) -> (World, Instruction, Signers) {
         }
         "dispute_result" => {
             let j = w.submitted(1).await;
-            (ix::dispute_result(&m, &c, &j.job, &w.p.provider), Client)
+            (
+                ix::dispute_result(&m, &c, &j.job, &w.p.provider, &w.c.payment_account),
+                Client,
+            )
         }
         "finalize_job" => {
             let j = w.submitted(1).await;
@@ -301,6 +314,16 @@ async fn case(name: &str) -> (World, Instruction, Signers) {
                 .await;
             record_seed(&mut w.ctx, &m, &j.job).await;
             (ix::finalize_job(&m, &j.job, &w.p.provider), None)
+        }
+        "settle_dispute" => {
+            let j = w.submitted(1).await;
+            record_seed(&mut w.ctx, &m, &j.job).await;
+            let dispute = ix::dispute_result(&m, &c, &j.job, &w.p.provider, &w.c.payment_account);
+            w.run(&[dispute], Client).await;
+            w.ctx
+                .advance_time(2 * i64::from(default_params().dispute_timeout_secs))
+                .await;
+            (ix::settle_dispute(&m, &j.job, &w.p.provider), None)
         }
         "expire_job" => {
             let j = w.running(1).await;

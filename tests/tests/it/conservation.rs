@@ -4,17 +4,17 @@
 //! After every step (successful or refused) it checks that:
 //! - the payment mint's supply equals the sum of every account that can hold payment tokens, and
 //!   equals what was minted at the start (no token created or destroyed);
-//! - each open or running job's escrow holds exactly its deposit, each settled job's escrow holds
-//!   exactly its refund, and a closed job's escrow is closed too;
-//! - every settled job's deposit equals provider share + fee + refund;
+//! - each unsettled job's escrow holds exactly its deposit plus its dispute bond, each settled job's
+//!   escrow holds exactly its refund, and a closed job's escrow is closed too;
+//! - every settled job's deposit plus dispute bond equals provider share + fee + refund;
 //! - payout vaults hold exactly what providers earned and have not claimed, the treasury holds
 //!   exactly the market's fees, and each provider's GPU and job counts match the jobs it holds;
 //! - on the stake side, no stake token is created or destroyed, each stake vault holds exactly its
 //!   provider's staked plus unbonding stake, and the slash destination holds exactly what the market
 //!   and the providers record as slashed (expiries, abandons and verifier fail quorums slash).
 //!
-//! The sequences include disputes, verifier votes (quorum 2 of 3), the authority's rulings and
-//! reinstatements, so completions and failures by verification go through the same checks.
+//! The sequences include disputes (with their bonds), verifier votes (quorum 2 of 3), the
+//! authority's rulings, disputes settled by default and reinstatements, so completions and failures by verification go through the same checks.
 //!
 //! At the end it settles and closes every job, claims every payout, and checks that every escrow and
 //! payout vault is empty. It also counts the operations the chain accepted and fails if any kind never
@@ -99,6 +99,9 @@ enum Op {
         job: usize,
         pay: bool,
     },
+    /// After twice the dispute timeout, anyone settles a disputed job by its default (the result
+    /// stands); the seed is recorded first if it still can be.
+    SettleDispute(usize),
     Reinstate(usize),
 }
 
@@ -124,6 +127,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0..VERIFIERS, job.clone(), any::<bool>(), proptest::bool::weighted(0.5))
             .prop_map(|(verifier, job, pass, quorum)| Op::Vote { verifier, job, pass, quorum }),
         2 => (job.clone(), any::<bool>()).prop_map(|(job, pay)| Op::Resolve { job, pay }),
+        1 => job.clone().prop_map(Op::SettleDispute),
         3 => (0..PROVIDERS).prop_map(Op::Reinstate),
     ]
 }
@@ -407,8 +411,9 @@ impl World {
                     return false;
                 };
                 let c = &self.clients[client];
+                let provider = self.providers[provider].provider;
                 let dispute =
-                    ix::dispute_result(&m, &c.key(), &keys.job, &self.providers[provider].provider);
+                    ix::dispute_result(&m, &c.key(), &keys.job, &provider, &c.payment_account);
                 (dispute, Some(Signer::Client(client)))
             }
             Op::Vote {
@@ -462,6 +467,22 @@ impl World {
                 let resolve =
                     ix::resolve_dispute(&m, &keys.job, &self.providers[provider].provider, ruling);
                 (resolve, Some(Signer::Authority))
+            }
+            Op::SettleDispute(j) => {
+                let Some((_, keys)) = self.pick(j, DISPUTED).await else {
+                    return false;
+                };
+                let Some(provider) = self.provider_of(&keys).await else {
+                    return false;
+                };
+                self.ctx.advance_slots(SAMPLE_SEED_DELAY_SLOTS + 1).await;
+                let record = ix::record_sample_seed(&m, &self.ctx.payer(), &keys.job);
+                // Refused if the seed is recorded already or can no longer be: either is a case.
+                let _ = self.ctx.execute(&[record], &[]).await;
+                let timeout = default_params().dispute_timeout_secs;
+                self.ctx.advance_time(2 * i64::from(timeout)).await;
+                let settle = ix::settle_dispute(&m, &keys.job, &self.providers[provider].provider);
+                (settle, None)
             }
             Op::Reinstate(provider) => {
                 // A jailed provider if there is one (else the chain refuses).
@@ -580,6 +601,8 @@ impl World {
             let balance = self.ctx.token_balance(&keys.escrow_vault).await;
             held += balance;
             let s = job.settlement;
+            // A dispute bond joins the deposit in escrow and is settled with it.
+            let owed = job.deposit + job.dispute_bond;
             if job.state.is_settled() {
                 if balance != s.refund {
                     return Err(format!(
@@ -587,16 +610,16 @@ impl World {
                         keys.job, s.refund
                     ));
                 }
-                if s.provider_share + s.fee + s.refund != job.deposit {
+                if s.provider_share + s.fee + s.refund != owed {
                     return Err(format!(
-                        "job {} split {s:?} != deposit {}",
-                        keys.job, job.deposit
+                        "job {} split {s:?} != deposit + bond {owed}",
+                        keys.job
                     ));
                 }
-            } else if balance != job.deposit {
+            } else if balance != owed {
                 return Err(format!(
-                    "unsettled job {} escrow {balance} != deposit {}",
-                    keys.job, job.deposit
+                    "unsettled job {} escrow {balance} != deposit + bond {owed}",
+                    keys.job
                 ));
             }
             if let Some(i) = self
@@ -848,6 +871,7 @@ fn tokens_are_conserved_and_escrows_hold_what_they_owe() {
         "Dispute",
         "Vote",
         "Resolve",
+        "SettleDispute",
         "Reinstate",
     ] {
         assert!(

@@ -19,9 +19,10 @@ enum Action {
     Verdict,
     RecordSeed,
     Resolve,
+    SettleDispute,
 }
 
-const ACTIONS: [Action; 12] = [
+const ACTIONS: [Action; 13] = [
     Action::Cancel,
     Action::Claim,
     Action::Submit,
@@ -34,6 +35,7 @@ const ACTIONS: [Action; 12] = [
     Action::Verdict,
     Action::RecordSeed,
     Action::Resolve,
+    Action::SettleDispute,
 ];
 
 /// Which actions each state allows (given enough time has passed).
@@ -48,7 +50,12 @@ fn allowed(state: JobState) -> &'static [Action] {
             Action::Verdict,
             Action::RecordSeed,
         ],
-        JobState::Disputed => &[Action::Verdict, Action::RecordSeed, Action::Resolve],
+        JobState::Disputed => &[
+            Action::Verdict,
+            Action::RecordSeed,
+            Action::Resolve,
+            Action::SettleDispute,
+        ],
         JobState::Completed | JobState::Failed | JobState::Cancelled => &[Action::Close],
     }
 }
@@ -86,7 +93,7 @@ impl Actors {
                 vec![&c.authority],
             ),
             Action::Dispute => (
-                ix::dispute_result(m, &c.key(), &job.job, &p.provider),
+                ix::dispute_result(m, &c.key(), &job.job, &p.provider, &c.payment_account),
                 vec![&c.authority],
             ),
             Action::Verdict => (
@@ -108,6 +115,7 @@ impl Actors {
                 ix::resolve_dispute(m, &job.job, &p.provider, DisputeRuling::RefundClient),
                 vec![&self.authority],
             ),
+            Action::SettleDispute => (ix::settle_dispute(m, &job.job, &p.provider), vec![]),
         }
     }
 }
@@ -214,6 +222,7 @@ async fn no_instruction_runs_from_a_state_that_does_not_allow_it() {
                     | Action::Dispute
                     | Action::Verdict
                     | Action::Resolve
+                    | Action::SettleDispute
             );
             let expected = if never_held && provider_bound {
                 MarketError::WrongProvider
@@ -226,6 +235,6 @@ async fn no_instruction_runs_from_a_state_that_does_not_allow_it() {
             checked += 1;
         }
     }
-    // Open 10, Running 9, Submitted 7, Disputed 9, and 11 for each settled state.
-    assert_eq!(checked, 68);
+    // Open 11, Running 10, Submitted 8, Disputed 9, and 12 for each settled state.
+    assert_eq!(checked, 74);
 }

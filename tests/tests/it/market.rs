@@ -99,6 +99,10 @@ async fn nonsense_parameters_are_refused() {
             |p| p.slash_abandon_bps = p.slash_no_show_bps + 1,
             MarketError::InvalidSlashRate,
         ),
+        (
+            |p| p.dispute_bond_bps = 10_001,
+            MarketError::InvalidDisputeBond,
+        ),
     ];
     let mut ctx = TestContext::new().await;
     let f = MarketFixture::prepare(&mut ctx, anchor_spl::token::ID).await;
@@ -132,6 +136,7 @@ async fn boundary_parameters_are_accepted() {
         slash_no_show_bps: 10_000,
         slash_abandon_bps: 10_000,
         slash_fraud_bps: 10_000,
+        dispute_bond_bps: 10_000,
     };
     ctx.ok(&[f.initialize_ix(params)], &[&f.authority]).await;
     let market: Market = ctx.anchor_account(&f.keys.market).await;

@@ -309,7 +309,7 @@ async fn bad_unstake_requests_are_refused() {
     ctx.advance_time(60).await;
     let submit = ix::submit_result(&m, &p.key(), &j.job, result_of(60));
     ctx.ok(&[submit], &[&p.authority]).await;
-    let dispute = ix::dispute_result(&m, &c.key(), &j.job, &p.provider);
+    let dispute = ix::dispute_result(&m, &c.key(), &j.job, &p.provider, &c.payment_account);
     ctx.ok(&[dispute], &[&c.authority]).await;
     let more = ix::request_unstake(&m, &p.key(), 1);
     ctx.fails_with(

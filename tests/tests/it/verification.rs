@@ -35,6 +35,10 @@ struct World {
 
 const STAKED: u64 = 300 * ONE_STAKE;
 const METERED: u32 = 600;
+/// The recommended dispute bond: 10% of a job's 2 USDC deposit.
+const DISPUTE_BOND: u64 = 200_000;
+/// What the provider earns for `METERED` seconds, after the fee.
+const PROVIDER_SHARE: u64 = 130_000;
 
 async fn world() -> World {
     let mut ctx = TestContext::new().await;
@@ -616,7 +620,13 @@ async fn a_dispute_holds_the_job_for_verifiers_then_for_the_authority() {
     let mut w = world().await;
     let j = w.ready(1).await;
     let watched = w.watched(&j);
-    let dispute = ix::dispute_result(&w.m, &w.c.key(), &j.job, &w.p.provider);
+    let dispute = ix::dispute_result(
+        &w.m,
+        &w.c.key(),
+        &j.job,
+        &w.p.provider,
+        &w.c.payment_account,
+    );
 
     // Only the client disputes.
     let stranger = w.ctx.funded_wallet(1).await;
@@ -630,14 +640,30 @@ async fn a_dispute_holds_the_job_for_verifiers_then_for_the_authority() {
         )
         .await;
 
+    // Disputing costs the client the market's bond, held in the job's escrow beside the deposit.
+    let wallet = w.ctx.token_balance(&w.c.payment_account).await;
     let out = w
         .ctx
         .ok(std::slice::from_ref(&dispute), &[&w.c.authority])
         .await;
     let disputed: JobDisputed = out.event();
-    assert_eq!((disputed.job, disputed.provider_open_disputes), (j.job, 1));
+    assert_eq!(
+        (disputed.job, disputed.provider_open_disputes, disputed.bond),
+        (j.job, 1, DISPUTE_BOND)
+    );
+    assert_eq!(
+        w.ctx.token_balance(&w.c.payment_account).await,
+        wallet - DISPUTE_BOND
+    );
+    assert_eq!(
+        w.ctx.token_balance(&j.escrow_vault).await,
+        2 * ONE_USDC + DISPUTE_BOND
+    );
     let job = w.job(&j).await;
-    assert_eq!(job.state, JobState::Disputed);
+    assert_eq!(
+        (job.state, job.dispute_bond),
+        (JobState::Disputed, DISPUTE_BOND)
+    );
     assert_eq!(w.provider().await.open_disputes, 1);
     let watched = w.watched(&j);
     w.ctx
@@ -668,12 +694,21 @@ async fn a_dispute_holds_the_job_for_verifiers_then_for_the_authority() {
         )
         .await;
 
-    // Verifiers still decide it after the window: a pass quorum completes it and closes the dispute.
+    // Verifiers still decide it after the window: a pass quorum completes it and closes the dispute;
+    // the result stood, so the bond is the provider's.
     w.ctx.ok(&[w.vote(0, &j, true)], &[&w.verifiers[0]]).await;
     let out = w.ctx.ok(&[w.vote(1, &j, true)], &[&w.verifiers[1]]).await;
+    let completed: JobCompleted = out.event();
     assert_eq!(
-        out.event::<JobCompleted>().reason,
-        CompletionReason::VerifierQuorum
+        (completed.reason, completed.settlement.provider_share),
+        (
+            CompletionReason::VerifierQuorum,
+            PROVIDER_SHARE + DISPUTE_BOND
+        )
+    );
+    assert_eq!(
+        w.ctx.token_balance(&w.p.payout_vault).await,
+        PROVIDER_SHARE + DISPUTE_BOND
     );
     let provider = w.provider().await;
     assert_eq!((provider.open_disputes, provider.active_jobs), (0, 0));
@@ -685,7 +720,13 @@ async fn the_authority_rules_on_a_dispute_only_after_its_timeout() {
     let timeout = i64::from(gpu_market_tests::fixtures::default_params().dispute_timeout_secs);
     // The provider's stake backs one job at a time, so the two disputes run one after the other.
     let paid = w.ready(1).await;
-    let dispute = ix::dispute_result(&w.m, &w.c.key(), &paid.job, &w.p.provider);
+    let dispute = ix::dispute_result(
+        &w.m,
+        &w.c.key(),
+        &paid.job,
+        &w.p.provider,
+        &w.c.payment_account,
+    );
     w.ctx.ok(&[dispute], &[&w.c.authority]).await;
     let pay = ix::resolve_dispute(&w.m, &paid.job, &w.p.provider, DisputeRuling::PayProvider);
     let watched = w.watched(&paid);
@@ -720,11 +761,21 @@ async fn the_authority_rules_on_a_dispute_only_after_its_timeout() {
     );
     let completed: JobCompleted = out.event();
     assert_eq!(completed.reason, CompletionReason::AuthorityRuling);
-    assert_eq!(w.ctx.token_balance(&w.p.payout_vault).await, 130_000);
+    assert_eq!(
+        w.ctx.token_balance(&w.p.payout_vault).await,
+        PROVIDER_SHARE + DISPUTE_BOND
+    );
 
-    // Refunding the client fails the job in full, without a slash or jail: only verifiers prove fraud.
+    // Refunding the client fails the job in full, bond included, without a slash or jail: only
+    // verifiers prove fraud.
     let refunded = w.ready(2).await;
-    let dispute = ix::dispute_result(&w.m, &w.c.key(), &refunded.job, &w.p.provider);
+    let dispute = ix::dispute_result(
+        &w.m,
+        &w.c.key(),
+        &refunded.job,
+        &w.p.provider,
+        &w.c.payment_account,
+    );
     w.ctx.ok(&[dispute], &[&w.c.authority]).await;
     let refund = ix::resolve_dispute(
         &w.m,
@@ -740,7 +791,7 @@ async fn the_authority_rules_on_a_dispute_only_after_its_timeout() {
     let failed: JobFailed = out.event();
     assert_eq!(
         (failed.reason, failed.refund),
-        (FailureReason::AuthorityRuling, 2 * ONE_USDC)
+        (FailureReason::AuthorityRuling, 2 * ONE_USDC + DISPUTE_BOND)
     );
     assert!(out.events_of::<ProviderSlashed>().is_empty());
     let provider = w.provider().await;
@@ -765,6 +816,68 @@ async fn the_authority_rules_on_a_dispute_only_after_its_timeout() {
             &watched,
         )
         .await;
+}
+
+#[tokio::test]
+async fn an_undecided_dispute_settles_by_default_and_the_result_stands() {
+    let mut w = world().await;
+    let timeout = i64::from(default_params().dispute_timeout_secs);
+    let j = w.ready(1).await;
+    record_seed(&mut w.ctx, &w.m, &j.job).await;
+    let dispute = ix::dispute_result(
+        &w.m,
+        &w.c.key(),
+        &j.job,
+        &w.p.provider,
+        &w.c.payment_account,
+    );
+    w.ctx.ok(&[dispute], &[&w.c.authority]).await;
+    let settle = ix::settle_dispute(&w.m, &j.job, &w.p.provider);
+    let watched = w.watched(&j);
+
+    // The authority has a whole timeout to rule after the verifiers' one: no default before twice
+    // the timeout.
+    w.ctx.advance_time(2 * timeout - 1).await;
+    w.ctx
+        .fails_with(
+            std::slice::from_ref(&settle),
+            &[],
+            MarketError::DisputeDefaultNotReached,
+            &watched,
+        )
+        .await;
+
+    // Then anyone settles it: the result stands, the provider is paid and gets the bond, and its
+    // stake and counters are free again.
+    w.ctx.advance_time(1).await;
+    let out = w.ctx.ok(&[settle], &[]).await;
+    let completed: JobCompleted = out.event();
+    assert_eq!(
+        (completed.reason, completed.settlement.provider_share),
+        (
+            CompletionReason::DisputeUnanswered,
+            PROVIDER_SHARE + DISPUTE_BOND
+        )
+    );
+    assert_eq!(
+        w.ctx.token_balance(&w.p.payout_vault).await,
+        PROVIDER_SHARE + DISPUTE_BOND
+    );
+    assert_eq!(
+        w.ctx.token_balance(&j.escrow_vault).await,
+        completed.settlement.refund
+    );
+    let provider = w.provider().await;
+    assert_eq!(
+        (
+            provider.open_disputes,
+            provider.active_jobs,
+            provider.locked_stake,
+            provider.staked
+        ),
+        (0, 0, 0, STAKED)
+    );
+    assert_eq!(w.job(&j).await.state, JobState::Completed);
 }
 
 /// Raises the market's slash rates (abandon <= no-show <= fraud).

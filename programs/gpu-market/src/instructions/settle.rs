@@ -1,5 +1,6 @@
 //! Accounts and logic shared by every instruction that completes a job and pays its provider
-//! (`accept_result`, `finalize_job`, and verifier quorum in a later milestone).
+//! (`accept_result`, `finalize_job`, a verifier quorum, `resolve_dispute`, `settle_dispute`) or
+//! fails it.
 
 use crate::{
     constants::*,
@@ -75,7 +76,7 @@ impl SettleJob<'_> {
         job.close_dispute(&mut self.provider)?;
         job.unlock_stake(&mut self.provider)?;
         let billed_secs = job.result.metered_secs.min(job.max_duration_secs);
-        let settlement = split(
+        let mut settlement = split(
             job.deposit,
             job.price_per_gpu_hour,
             job.requirements.gpu_count,
@@ -83,6 +84,9 @@ impl SettleJob<'_> {
             job.max_duration_secs,
             self.market.params.fee_bps,
         )?;
+        // The result stands, so a dispute bond is the provider's: paid on top of its share, free of
+        // fee, and counted in its earnings.
+        settlement.provider_share = settlement.provider_share.safe_add(job.dispute_bond)?;
         job.state = JobState::Completed;
         job.settlement = settlement;
         job.settled_at = now;

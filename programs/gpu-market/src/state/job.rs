@@ -191,8 +191,11 @@ pub struct Job {
     /// The market's job count when this job was created (1 for its first job): tells this job from
     /// an earlier one that had the same address (closed, then created again with the same nonce).
     pub serial: u64,
+    /// Payment-mint units the client put up to dispute the result (0 if it did not), held in escrow:
+    /// the provider's if the result stands, the client's again if it falls.
+    pub dispute_bond: u64,
     /// Room for fields added later without a migration.
-    pub reserved: [u8; 32],
+    pub reserved: [u8; 24],
 }
 
 impl Job {
@@ -298,7 +301,8 @@ impl Job {
         provider.counters.jobs_failed = provider.counters.jobs_failed.safe_add(1)?;
         market.counters.jobs_failed = market.counters.jobs_failed.safe_add(1)?;
         self.state = JobState::Failed;
-        self.settlement = settlement::full_refund(self.deposit);
+        // A dispute bond goes back with the deposit: the result it disputed fell.
+        self.settlement = settlement::full_refund(self.deposit.safe_add(self.dispute_bond)?);
         self.settled_at = now;
         Ok(())
     }
@@ -315,6 +319,20 @@ impl Job {
             JobState::Disputed => Ok(()),
             _ => err!(MarketError::InvalidJobState),
         }
+    }
+
+    /// From this time on the market authority may rule on the job's dispute (`resolve_dispute`).
+    pub fn ruling_opens(&self, market: &Market) -> Result<i64> {
+        self.disputed_at
+            .safe_add(i64::from(market.params.dispute_timeout_secs))
+    }
+
+    /// From this time on anyone may settle the job's dispute by its default (`settle_dispute`): one
+    /// more dispute timeout after the ruling opened, so the authority always has a full timeout to
+    /// rule, and no provider's pay or stake stays frozen longer than twice the timeout.
+    pub fn dispute_default_opens(&self, market: &Market) -> Result<i64> {
+        self.ruling_opens(market)?
+            .safe_add(i64::from(market.params.dispute_timeout_secs))
     }
 
     pub fn challenge_window_ends(&self, market: &Market) -> Result<i64> {

@@ -26,6 +26,9 @@ pub struct MarketParams {
     pub slash_abandon_bps: u16,
     /// Slash on a result the verifiers fail, in basis points of the provider's stake.
     pub slash_fraud_bps: u16,
+    /// Bond a client puts up to dispute a result, in basis points of the job's deposit (rounded
+    /// up): paid to the provider if the result stands, returned to the client if it falls.
+    pub dispute_bond_bps: u16,
 }
 
 impl MarketParams {
@@ -44,6 +47,7 @@ impl MarketParams {
             slash_no_show_bps: recommended::SLASH_NO_SHOW_BPS,
             slash_abandon_bps: recommended::SLASH_ABANDON_BPS,
             slash_fraud_bps: recommended::SLASH_FRAUD_BPS,
+            dispute_bond_bps: recommended::DISPUTE_BOND_BPS,
         }
     }
 
@@ -84,6 +88,10 @@ impl MarketParams {
                 && self.slash_no_show_bps <= self.slash_fraud_bps
                 && self.slash_abandon_bps <= self.slash_no_show_bps,
             MarketError::InvalidSlashRate
+        );
+        require!(
+            self.dispute_bond_bps <= MAX_DISPUTE_BOND_BPS,
+            MarketError::InvalidDisputeBond
         );
         Ok(())
     }

@@ -2,7 +2,6 @@ use crate::{
     error::MarketError,
     events::{CompletionReason, DisputeResolved, FailureReason},
     instructions::settle::*,
-    math::SafeMath,
     state::{DisputeRuling, JobState},
     utils::{now, require_no_remaining_accounts},
 };
@@ -28,11 +27,8 @@ impl ResolveDispute<'_> {
         let settle = &mut ctx.accounts.settle;
         let job = &settle.job;
         job.require_state(JobState::Disputed)?;
-        let timeout_ends = job
-            .disputed_at
-            .safe_add(i64::from(settle.market.params.dispute_timeout_secs))?;
         require!(
-            timestamp >= timeout_ends,
+            timestamp >= job.ruling_opens(&settle.market)?,
             MarketError::DisputeTimeoutNotReached
         );
 

@@ -127,7 +127,8 @@ impl CreateJob<'_> {
             seed_slot: 0,
             locked_stake: 0,
             serial,
-            reserved: [0; 32],
+            dispute_bond: 0,
+            reserved: [0; 24],
         });
 
         transfer_tokens(

@@ -3,13 +3,17 @@ use crate::{
     error::MarketError,
     events::JobDisputed,
     math::SafeMath,
+    settlement::dispute_bond,
     state::{Job, JobState, Market, Provider},
-    utils::{now, require_no_remaining_accounts},
+    utils::{now, require_no_remaining_accounts, transfer_tokens},
 };
 use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-/// The client disputes a submitted result inside its challenge window. The job cannot be finalized
-/// until verifiers reach a quorum or, after the dispute timeout, the market authority rules.
+/// The client disputes a submitted result inside its challenge window, putting up the market's
+/// dispute bond into the job's escrow. The job cannot be finalized until verifiers reach a quorum,
+/// the market authority rules (after the dispute timeout), or, after twice the timeout, anyone
+/// settles it by the default (`settle_dispute`: the result stands).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct DisputeResult<'info> {
@@ -19,7 +23,7 @@ pub struct DisputeResult<'info> {
         seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
         bump = market.bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
     #[account(
         mut,
@@ -29,14 +33,30 @@ pub struct DisputeResult<'info> {
         seeds = [SEED_JOB, job.market.as_ref(), job.client.as_ref(), &job.nonce.to_le_bytes()],
         bump = job.bump,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
 
     #[account(
         mut,
         seeds = [SEED_PROVIDER, market.key().as_ref(), provider.authority.as_ref()],
         bump = provider.bump,
     )]
-    pub provider: Account<'info, Provider>,
+    pub provider: Box<Account<'info, Provider>>,
+
+    #[account(
+        mut,
+        seeds = [SEED_ESCROW_VAULT, job.key().as_ref()],
+        bump = job.escrow_bump,
+    )]
+    pub escrow_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    #[account(address = market.payment_mint, mint::token_program = payment_token_program)]
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+
+    /// The client's payment-mint account the bond comes from.
+    #[account(mut, token::mint = payment_mint, token::authority = client)]
+    pub source: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    pub payment_token_program: Interface<'info, TokenInterface>,
 }
 
 impl DisputeResult<'_> {
@@ -47,17 +67,32 @@ impl DisputeResult<'_> {
         let job = &mut accounts.job;
         job.require_state(JobState::Submitted)?;
         job.require_under_review(&accounts.market, timestamp)?;
+        let bond = dispute_bond(job.deposit, accounts.market.params.dispute_bond_bps)?;
         job.state = JobState::Disputed;
         job.disputed_at = timestamp;
+        job.dispute_bond = bond;
         let provider = &mut accounts.provider;
         provider.open_disputes = provider.open_disputes.safe_add(1)?;
 
+        if bond > 0 {
+            transfer_tokens(
+                &accounts.payment_token_program,
+                &accounts.payment_mint,
+                &accounts.source,
+                &*accounts.escrow_vault,
+                &accounts.client.to_account_info(),
+                &[],
+                bond,
+            )?;
+        }
+
         let event = JobDisputed {
-            market: job.market,
-            job: job.key(),
-            client: job.client,
-            provider: provider.key(),
-            provider_open_disputes: provider.open_disputes,
+            market: accounts.job.market,
+            job: accounts.job.key(),
+            client: accounts.job.client,
+            provider: accounts.provider.key(),
+            provider_open_disputes: accounts.provider.open_disputes,
+            bond,
             timestamp,
         };
         emit_cpi!(event);
