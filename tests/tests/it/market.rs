@@ -58,7 +58,7 @@ async fn a_market_cannot_be_created_twice() {
 #[tokio::test]
 async fn nonsense_parameters_are_refused() {
     type Break = fn(&mut MarketParams);
-    let cases: [(Break, MarketError); 16] = [
+    let cases: [(Break, MarketError); 18] = [
         (|p| p.fee_bps = 5_001, MarketError::FeeTooHigh),
         (|p| p.fee_bps = u16::MAX, MarketError::FeeTooHigh),
         (|p| p.min_stake_per_gpu = 0, MarketError::InvalidMinStake),
@@ -69,6 +69,11 @@ async fn nonsense_parameters_are_refused() {
         ),
         (
             |p| p.unbonding_period_secs = p.challenge_window_secs - 1,
+            MarketError::InvalidWindow,
+        ),
+        // A disputed result can be slashed until twice the dispute timeout after the window.
+        (
+            |p| p.unbonding_period_secs = p.challenge_window_secs + 2 * p.dispute_timeout_secs - 1,
             MarketError::InvalidWindow,
         ),
         (
@@ -127,7 +132,7 @@ async fn boundary_parameters_are_accepted() {
     let params = MarketParams {
         fee_bps: 5_000,
         min_stake_per_gpu: 1,
-        unbonding_period_secs: 10,
+        unbonding_period_secs: 30,
         challenge_window_secs: 10,
         dispute_timeout_secs: 10,
         heartbeat_interval_secs: 10,

@@ -59,15 +59,19 @@ impl MarketParams {
                 .contains(&self.challenge_window_secs),
             MarketError::InvalidWindow
         );
-        // Unbonding must outlast a challenge window, or a cheater could withdraw before being caught.
-        require!(
-            (self.challenge_window_secs..=MAX_UNBONDING_PERIOD_SECS)
-                .contains(&self.unbonding_period_secs),
-            MarketError::InvalidWindow
-        );
         require!(
             (self.challenge_window_secs..=MAX_DISPUTE_TIMEOUT_SECS)
                 .contains(&self.dispute_timeout_secs),
+            MarketError::InvalidWindow
+        );
+        // Unbonding must outlast every way a submitted result can still be slashed: its challenge
+        // window, then a dispute's timeout and the default after it. Otherwise a cheater could
+        // withdraw stake requested at submission before being caught.
+        let slashable_after_submission =
+            u64::from(self.challenge_window_secs) + 2 * u64::from(self.dispute_timeout_secs);
+        require!(
+            (slashable_after_submission..=u64::from(MAX_UNBONDING_PERIOD_SECS))
+                .contains(&u64::from(self.unbonding_period_secs)),
             MarketError::InvalidWindow
         );
         require!(
