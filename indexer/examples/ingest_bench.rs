@@ -108,6 +108,8 @@ fn event_bytes(n: u64, timestamp: i64) -> Vec<u8> {
             gpu_count: 2,
             deadline: timestamp + 3_600,
             provider_gpus_in_use: 2,
+            locked_stake: 200,
+            provider_locked_stake: 200,
             timestamp,
         }),
         2 => encode(&events::ProviderHeartbeat {

@@ -5,7 +5,7 @@
 use std::{
     io::{BufRead, BufReader},
     net::TcpListener,
-    process::{ChildStdin, Command, Stdio},
+    process::{Child, Command, Stdio},
     sync::{Mutex, OnceLock},
 };
 
@@ -22,9 +22,10 @@ pub fn postgres_base() -> String {
 
 /// Starts `scripts/throwaway-postgres.sh` on a free port and returns the URL it prints once the
 /// server answers. The script keeps the cluster up until its standard input closes, which happens
-/// when this process exits however it exits: the pipe's write end is kept open here for good.
+/// when this process exits however it exits: the child, and with it the pipe's write end, is kept
+/// here for good (never waited on: it outlives every test of the process by design).
 fn start_throwaway_postgres() -> String {
-    static KEEP_ALIVE: Mutex<Option<ChildStdin>> = Mutex::new(None);
+    static KEEP_ALIVE: Mutex<Option<Child>> = Mutex::new(None);
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../scripts/throwaway-postgres.sh"
@@ -49,7 +50,7 @@ fn start_throwaway_postgres() -> String {
         "no throwaway PostgreSQL cluster (its reason is above); install PostgreSQL's server \
          (Debian: apt-get install postgresql) or set DATABASE_URL"
     );
-    *KEEP_ALIVE.lock().expect("not poisoned") = child.stdin.take();
+    *KEEP_ALIVE.lock().expect("not poisoned") = Some(child);
     url.trim().to_string()
 }
 

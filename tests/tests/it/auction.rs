@@ -251,7 +251,8 @@ async fn a_bid_holds_only_for_its_job_its_price_and_its_lifetime() {
     let place = |price, expires_at| ix::place_bid(&m, &p.key(), &j.job, price, expires_at);
     ctx.ok(&[place(300_000, now + 600)], &[&p.authority]).await;
     let withdraw = ix::withdraw_bid(&m, &p.key(), &j.job);
-    ctx.ok(&[withdraw.clone()], &[&p.authority]).await;
+    ctx.ok(std::slice::from_ref(&withdraw), &[&p.authority])
+        .await;
     ctx.ok(&[place(900_000, now + 600)], &[&p.authority]).await;
     let seen = ix::accept_bid(&m, &c.key(), &j.job, &p.key(), 300_000);
     ctx.fails_with(
@@ -272,7 +273,8 @@ async fn a_bid_holds_only_for_its_job_its_price_and_its_lifetime() {
         &watched,
     )
     .await;
-    ctx.ok(&[withdraw.clone()], &[&p.authority]).await;
+    ctx.ok(std::slice::from_ref(&withdraw), &[&p.authority])
+        .await;
 
     // The client cancels and closes the job, then creates one at the same address asking for ten
     // times the hours: the bid was for the earlier job and does not carry over.

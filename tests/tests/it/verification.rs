@@ -1132,7 +1132,10 @@ async fn a_seed_not_recorded_in_time_expires_and_the_job_fails_as_unverifiable()
     // verifiers had caught it, so hiding a bad seed gains nothing over being caught.
     let vault_before = w.ctx.token_balance(&w.p.stake_vault).await;
     let payout_before = w.ctx.token_balance(&w.p.payout_vault).await;
-    let out = w.ctx.ok(&[expire.clone()], &[&w.c.authority]).await;
+    let out = w
+        .ctx
+        .ok(std::slice::from_ref(&expire), &[&w.c.authority])
+        .await;
     let failed: JobFailed = out.event();
     assert_eq!(
         (failed.reason, failed.refund),
