@@ -38,13 +38,17 @@ use serde::Serialize;
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_commitment_config::CommitmentConfig;
 use solana_sdk::{
-    instruction::Instruction, program_pack::Pack, pubkey::Pubkey, signature::Keypair,
+    instruction::Instruction,
+    program_pack::Pack,
+    pubkey::Pubkey,
+    signature::{Keypair, Signature},
     signer::Signer,
 };
 use std::{
     io::Write,
     net::SocketAddr,
     path::PathBuf,
+    str::FromStr,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -549,8 +553,12 @@ pub async fn run(
     }
     poster.abort();
     // Let what is in flight settle (the offline provider's job expires at its deadline), withdraw
-    // what nobody took, so that the summary is a still picture.
-    let drain_until = Instant::now() + Duration::from_secs(u64::from(JOB_MAX_SECS) + 20);
+    // what nobody took, so that the summary is a still picture. The longest path: a job taken just
+    // now runs to its deadline, then waits out its challenge window before it is finalized; the
+    // rest is room for the agents' polling on a loaded machine.
+    let longest_settlement =
+        u64::from(JOB_MAX_SECS) + u64::from(demo_params().challenge_window_secs) + 60;
+    let drain_until = Instant::now() + Duration::from_secs(longest_settlement);
     loop {
         cancel_open_jobs(&cluster, &keys, &clients, 0).await?;
         let busy = cluster
@@ -625,10 +633,7 @@ fn divert_stdout(_: &std::path::Path) -> anyhow::Result<std::io::Stdout> {
     Ok(std::io::stdout())
 }
 
-async fn wait_for(
-    cluster: &Cluster,
-    signature: &solana_sdk::signature::Signature,
-) -> anyhow::Result<()> {
+async fn wait_for(cluster: &Cluster, signature: &Signature) -> anyhow::Result<()> {
     for _ in 0..300 {
         if cluster
             .rpc
@@ -739,28 +744,36 @@ async fn cancel_open_jobs(
     Ok(())
 }
 
-/// Waits until the indexer has everything the program's address has seen.
+/// Waits until the indexer has everything the program's address has seen: its checkpoint is the
+/// newest transaction or past its slot. (The slot alone is not enough: the agents' heartbeats keep
+/// landing, and the indexer may have listed the newest slot before its last transaction.)
 async fn catch_up(cluster: &Cluster, indexer: &Indexer) -> anyhow::Result<()> {
-    let newest = cluster
+    let Some(newest) = cluster
         .rpc
         .get_signatures_for_address(&gpu_market::ID)
         .await?
-        .first()
-        .map(|s| s.slot)
-        .unwrap_or(0);
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    let signature = Signature::from_str(&newest.signature)?;
     for _ in 0..120 {
         indexer.sync_once().await?;
         if indexer
             .store
             .checkpoint()
             .await?
-            .is_some_and(|c| c.slot >= newest)
+            .is_some_and(|c| c.slot > newest.slot || c.signature == signature)
         {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    anyhow::bail!("the indexer did not catch up with slot {newest} within 30 s")
+    anyhow::bail!(
+        "the indexer did not catch up with transaction {signature} (slot {}) within 30 s",
+        newest.slot
+    )
 }
 
 async fn get_json(url: &str) -> anyhow::Result<serde_json::Value> {
