@@ -183,7 +183,11 @@ async fn the_agent_resumes_what_it_holds_and_a_silent_provider_gets_a_fail_vote(
     assert!(!verdict.pass);
     assert_eq!(verdict.submitted_slot, submitted.submitted_slot);
     let after: Job = cluster.require(&job, "job").await.expect("job");
-    assert_eq!((after.pass_votes, after.fail_votes), (0, 1));
+    assert_eq!(
+        (after.pass_votes, after.fail_votes, after.state),
+        (0, 1, JobState::Disputed),
+        "one fail vote short of the quorum disputes the result"
+    );
     assert!(
         after.sample_seed.is_some(),
         "the verifier recorded the sample seed"

@@ -386,6 +386,9 @@ pub struct JobDisputed {
     pub job: Pubkey,
     pub client: Pubkey,
     pub provider: Pubkey,
+    /// Who contested the result: the client (`dispute_result`), or a verifier's wallet whose fail
+    /// vote fell short of the quorum.
+    pub disputed_by: Pubkey,
     pub provider_open_disputes: u16,
     /// Payment-mint units the client put up, held in the job's escrow until the dispute is decided.
     pub bond: u64,

@@ -8,7 +8,8 @@
 //!   escrow holds exactly its refund, and a closed job's escrow is closed too;
 //! - every settled job's deposit plus dispute bond equals provider share + fee + refund;
 //! - payout vaults hold exactly what providers earned and have not claimed, the treasury holds
-//!   exactly the market's fees, and each provider's GPU and job counts match the jobs it holds;
+//!   exactly the market's fees, and each provider's GPU, job, stake-lock and open-dispute counts
+//!   match the jobs it holds;
 //! - on the stake side, no stake token is created or destroyed, each stake vault holds exactly its
 //!   provider's staked plus unbonding stake, and the slash destination holds exactly what the market
 //!   and the providers record as slashed (expiries, abandons and verifier fail quorums slash).
@@ -575,6 +576,7 @@ impl World {
         let mut expected_gpus = [0u16; PROVIDERS];
         let mut expected_active = [0u16; PROVIDERS];
         let mut expected_locked = [0u64; PROVIDERS];
+        let mut expected_disputes = [0u16; PROVIDERS];
         let provider_accounts: Vec<_> = self
             .providers
             .iter()
@@ -633,9 +635,14 @@ impl World {
                         expected_active[i] += 1;
                         expected_locked[i] += job.locked_stake;
                     }
-                    JobState::Submitted | JobState::Disputed => {
+                    JobState::Submitted => {
                         expected_active[i] += 1;
                         expected_locked[i] += job.locked_stake;
+                    }
+                    JobState::Disputed => {
+                        expected_active[i] += 1;
+                        expected_locked[i] += job.locked_stake;
+                        expected_disputes[i] += 1;
                     }
                     _ => {}
                 }
@@ -659,20 +666,21 @@ impl World {
         }
         for (i, (_, _, key)) in provider_accounts.iter().enumerate() {
             let provider: Provider = self.ctx.anchor_account(key).await;
-            if (
+            let recorded = (
                 provider.gpus_in_use,
                 provider.active_jobs,
                 provider.locked_stake,
-            ) != (expected_gpus[i], expected_active[i], expected_locked[i])
-            {
+                provider.open_disputes,
+            );
+            let expected = (
+                expected_gpus[i],
+                expected_active[i],
+                expected_locked[i],
+                expected_disputes[i],
+            );
+            if recorded != expected {
                 return Err(format!(
-                    "provider {i}: gpus/active/locked stake {:?} != jobs' {:?}",
-                    (
-                        provider.gpus_in_use,
-                        provider.active_jobs,
-                        provider.locked_stake
-                    ),
-                    (expected_gpus[i], expected_active[i], expected_locked[i])
+                    "provider {i}: gpus/active/locked stake/open disputes {recorded:?} != jobs' {expected:?}"
                 ));
             }
         }

@@ -259,8 +259,10 @@ async fn a_pass_quorum_settles_before_the_window_ends() {
         )
         .await;
 
-    // A dissenting vote does not decide anything; the second pass does, long before the window ends.
+    // A dissenting vote does not decide anything (it disputes the result, which only a quorum, a
+    // ruling or the dispute default then settles); the second pass does, long before the window ends.
     w.ctx.ok(&[w.vote(1, &j, false)], &[&w.verifiers[1]]).await;
+    assert_eq!(w.job(&j).await.state, JobState::Disputed);
     let out = w.ctx.ok(&[w.vote(2, &j, true)], &[&w.verifiers[2]]).await;
     let completed: JobCompleted = out.event();
     assert_eq!(completed.reason, CompletionReason::VerifierQuorum);
@@ -569,11 +571,11 @@ async fn only_registered_uninvolved_verifiers_vote_once_inside_the_window() {
         .await;
 
     // One vote per verifier per result.
-    w.ctx.ok(&[w.vote(0, &j, false)], &[&w.verifiers[0]]).await;
+    w.ctx.ok(&[w.vote(0, &j, true)], &[&w.verifiers[0]]).await;
     let watched = w.watched(&j);
     w.ctx
         .fails_with(
-            &[w.vote(0, &j, true)],
+            &[w.vote(0, &j, false)],
             &[&w.verifiers[0]],
             MarketError::AlreadyVoted,
             &watched,
@@ -878,6 +880,70 @@ async fn an_undecided_dispute_settles_by_default_and_the_result_stands() {
         (0, 0, 0, STAKED)
     );
     assert_eq!(w.job(&j).await.state, JobState::Completed);
+}
+
+/// Hole: a fail vote short of the quorum was ignored: when the window passed, `finalize_job` paid
+/// the provider anyway. Now the fail vote disputes the result (without a bond), so the window's end
+/// no longer settles it; a quorum, the authority's ruling or the dispute default does.
+#[tokio::test]
+async fn one_fail_vote_keeps_the_result_from_settling_unchecked() {
+    let mut w = world().await;
+    let j = w.ready(1).await;
+    let out = w.ctx.ok(&[w.vote(0, &j, false)], &[&w.verifiers[0]]).await;
+    let disputed: JobDisputed = out.event();
+    assert_eq!(
+        (
+            disputed.disputed_by,
+            disputed.bond,
+            disputed.provider_open_disputes
+        ),
+        (w.verifiers[0].pubkey(), 0, 1)
+    );
+    let job = w.job(&j).await;
+    assert_eq!(
+        (job.state, job.fail_votes, job.dispute_bond),
+        (JobState::Disputed, 1, 0)
+    );
+
+    // The window passes: nothing settles it optimistically, and the client no longer disputes it.
+    w.ctx.advance_time(3_600).await;
+    let watched = w.watched(&j);
+    w.ctx
+        .fails_with(
+            &[ix::finalize_job(&w.m, &j.job, &w.p.provider)],
+            &[],
+            MarketError::InvalidJobState,
+            &watched,
+        )
+        .await;
+    let dispute = ix::dispute_result(
+        &w.m,
+        &w.c.key(),
+        &j.job,
+        &w.p.provider,
+        &w.c.payment_account,
+    );
+    w.ctx
+        .fails_with(
+            &[dispute],
+            &[&w.c.authority],
+            MarketError::InvalidJobState,
+            &watched,
+        )
+        .await;
+
+    // The other verifiers still vote after the window; a second fail vote makes the quorum.
+    let out = w.ctx.ok(&[w.vote(1, &j, false)], &[&w.verifiers[1]]).await;
+    let failed: JobFailed = out.event();
+    assert_eq!(
+        (failed.reason, failed.refund),
+        (FailureReason::VerificationFailed, 2 * ONE_USDC)
+    );
+    let provider = w.provider().await;
+    assert_eq!(
+        (provider.open_disputes, provider.status),
+        (0, ProviderStatus::Jailed)
+    );
 }
 
 /// Raises the market's slash rates (abandon <= no-show <= fraud).

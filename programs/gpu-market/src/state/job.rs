@@ -340,6 +340,18 @@ impl Job {
             .safe_add(i64::from(market.params.challenge_window_secs))
     }
 
+    /// Moves a submitted job to `Disputed`: by the client (`dispute_result`, with its bond) or by a
+    /// verifier's fail vote short of the quorum (bond 0). From then on the job settles only by a
+    /// verifier quorum, the market authority's ruling or the dispute default, never optimistically.
+    pub fn open_dispute(&mut self, provider: &mut Provider, bond: u64, now: i64) -> Result<()> {
+        self.require_state(JobState::Submitted)?;
+        self.state = JobState::Disputed;
+        self.disputed_at = now;
+        self.dispute_bond = bond;
+        provider.open_disputes = provider.open_disputes.safe_add(1)?;
+        Ok(())
+    }
+
     /// The provider's open-dispute count goes down when a disputed job is decided.
     pub fn close_dispute(&self, provider: &mut Provider) -> Result<()> {
         if self.state == JobState::Disputed {

@@ -2,7 +2,6 @@ use crate::{
     constants::*,
     error::MarketError,
     events::JobDisputed,
-    math::SafeMath,
     settlement::dispute_bond,
     state::{Job, JobState, Market, Provider},
     utils::{now, require_no_remaining_accounts, transfer_tokens},
@@ -68,11 +67,7 @@ impl DisputeResult<'_> {
         job.require_state(JobState::Submitted)?;
         job.require_under_review(&accounts.market, timestamp)?;
         let bond = dispute_bond(job.deposit, accounts.market.params.dispute_bond_bps)?;
-        job.state = JobState::Disputed;
-        job.disputed_at = timestamp;
-        job.dispute_bond = bond;
-        let provider = &mut accounts.provider;
-        provider.open_disputes = provider.open_disputes.safe_add(1)?;
+        job.open_dispute(&mut accounts.provider, bond, timestamp)?;
 
         if bond > 0 {
             transfer_tokens(
@@ -91,6 +86,7 @@ impl DisputeResult<'_> {
             job: accounts.job.key(),
             client: accounts.job.client,
             provider: accounts.provider.key(),
+            disputed_by: accounts.client.key(),
             provider_open_disputes: accounts.provider.open_disputes,
             bond,
             timestamp,

@@ -2,12 +2,12 @@ use crate::{
     constants::*,
     error::MarketError,
     events::{
-        CompletionReason, FailureReason, JobCompleted, JobFailed, ProviderSlashed,
+        CompletionReason, FailureReason, JobCompleted, JobDisputed, JobFailed, ProviderSlashed,
         SampleSeedRecorded, SlashReason, VerdictSubmitted,
     },
     instructions::{crank::record_seed, settle::*, slash::*},
     math::SafeMath,
-    state::{Verdict, Verifier},
+    state::{JobState, Verdict, Verifier},
     utils::require_no_remaining_accounts,
 };
 use anchor_lang::{prelude::*, solana_program::sysvar::SysvarId};
@@ -15,6 +15,8 @@ use anchor_lang::{prelude::*, solana_program::sysvar::SysvarId};
 /// A registered verifier votes on a submitted (or disputed) result after re-executing the sampled
 /// chunks. The vote that reaches the market's quorum decides the job: a pass quorum settles it at
 /// once; a fail quorum refunds the client in full, slashes the provider at the fraud rate and jails it.
+/// A fail vote short of the quorum on a submitted job disputes it, so that the window's end cannot
+/// pay a result a verifier found wrong: it then waits for a quorum, a ruling or the dispute default.
 /// Every outcome account is present on every vote, since any vote may be the deciding one.
 #[event_cpi]
 #[derive(Accounts)]
@@ -81,6 +83,9 @@ impl SubmitVerdict<'_> {
             emit_cpi!(event);
         }
         emit_cpi!(outcome.vote);
+        if let Some(event) = outcome.disputed {
+            emit_cpi!(event);
+        }
         if let Some(event) = outcome.completed {
             emit_cpi!(event);
         }
@@ -149,6 +154,7 @@ impl SubmitVerdict<'_> {
         let mut outcome = VoteOutcome {
             seed,
             vote,
+            disputed: None,
             completed: None,
             failed: None,
             slashed: None,
@@ -181,6 +187,20 @@ impl SubmitVerdict<'_> {
                 voter,
                 timestamp,
             ));
+        } else if !pass && settle.job.state == JobState::Submitted {
+            settle
+                .job
+                .open_dispute(&mut settle.provider, 0, timestamp)?;
+            outcome.disputed = Some(JobDisputed {
+                market: settle.market.key(),
+                job: settle.job.key(),
+                client: settle.job.client,
+                provider: settle.provider.key(),
+                disputed_by: voter,
+                provider_open_disputes: settle.provider.open_disputes,
+                bond: 0,
+                timestamp,
+            });
         }
         Ok(outcome)
     }
@@ -190,6 +210,7 @@ impl SubmitVerdict<'_> {
 struct VoteOutcome {
     seed: Option<SampleSeedRecorded>,
     vote: VerdictSubmitted,
+    disputed: Option<JobDisputed>,
     completed: Option<JobCompleted>,
     failed: Option<JobFailed>,
     slashed: Option<ProviderSlashed>,
