@@ -1209,6 +1209,17 @@ fn job_json(key: &Pubkey, j: &Job, payment_decimals: u8) -> Value {
         "provider_share": format_amount(j.settlement.provider_share, payment_decimals),
         "fee": format_amount(j.settlement.fee, payment_decimals),
         "refund": format_amount(j.settlement.refund, payment_decimals),
+        "terms": {
+            "fee_bps": j.terms.fee_bps,
+            "challenge_window_secs": j.terms.challenge_window_secs,
+            "dispute_timeout_secs": j.terms.dispute_timeout_secs,
+            "dispute_bond_bps": j.terms.dispute_bond_bps,
+            "verifier_quorum": j.terms.verifier_quorum,
+            "sample_count": j.terms.sample_count,
+            "slash_no_show_bps": j.terms.slash_no_show_bps,
+            "slash_abandon_bps": j.terms.slash_abandon_bps,
+            "slash_fraud_bps": j.terms.slash_fraud_bps,
+        },
     })
 }
 

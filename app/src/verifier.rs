@@ -142,8 +142,7 @@ impl VerifierAgent {
                         continue;
                     }
                     let window_over = job.state == JobState::Submitted
-                        && clock.unix_timestamp
-                            >= job.submitted_at + i64::from(market.params.challenge_window_secs);
+                        && clock.unix_timestamp >= job.challenge_window_ends()?;
                     if window_over {
                         if self.config.crank {
                             self.crank(
@@ -157,7 +156,7 @@ impl VerifierAgent {
                     // Undecided by verifiers and the authority for twice the dispute timeout: the
                     // result stands by default.
                     let dispute_unanswered = job.state == JobState::Disputed
-                        && clock.unix_timestamp >= job.dispute_default_opens(&market)?;
+                        && clock.unix_timestamp >= job.dispute_default_opens()?;
                     if dispute_unanswered {
                         if self.config.crank {
                             self.crank(
@@ -183,7 +182,8 @@ impl VerifierAgent {
                     }
                     self.checking.lock().expect("not poisoned").insert(id);
                     let this = self.clone();
-                    let sample_count = market.params.sample_count;
+                    // The job's own terms: a market update does not change a live job's sample.
+                    let sample_count = job.terms.sample_count;
                     tokio::spawn(async move {
                         if let Err(error) = this.check_and_vote(key, &job, sample_count).await {
                             tracing::warn!(job = %key, "verification not finished: {error:#}");

@@ -220,7 +220,7 @@ impl Agent {
             .collect();
         let retain_until = |job: &Job| {
             job.submitted_at
-                + i64::from(market.params.challenge_window_secs)
+                + i64::from(job.terms.challenge_window_secs)
                     .max(self.config.retain_results.as_secs() as i64)
         };
         for (key, job) in jobs.iter().filter(|(key, _)| mine.contains(key)) {

@@ -3,8 +3,8 @@
 //! the doc comment; times are unix seconds from the Clock sysvar.
 
 use crate::state::{
-    DisputeRuling, HardwareSpec, Job, JobRequirements, MarketParams, Provider, ProviderStatus,
-    ResultCommitment, Settlement, WorkloadKind,
+    DisputeRuling, HardwareSpec, Job, JobRequirements, JobTerms, MarketParams, Provider,
+    ProviderStatus, ResultCommitment, Settlement, WorkloadKind,
 };
 use anchor_lang::prelude::*;
 
@@ -165,6 +165,8 @@ pub struct JobCreated {
     /// Payment-mint units escrowed.
     pub deposit: u64,
     pub timestamp: i64,
+    /// The market parameters the job settles on, fixed now.
+    pub terms: JobTerms,
 }
 
 #[event]
@@ -185,9 +187,9 @@ pub struct BidPlaced {
     pub provider: Pubkey,
     /// Payment-mint units per GPU-hour.
     pub price_per_gpu_hour: u64,
+    pub timestamp: i64,
     /// The bid cannot be accepted from this time on (unix seconds).
     pub expires_at: i64,
-    pub timestamp: i64,
 }
 
 #[event]
@@ -214,11 +216,11 @@ pub struct JobStarted {
     pub deadline: i64,
     /// GPUs the provider has in use after this.
     pub provider_gpus_in_use: u16,
+    pub timestamp: i64,
     /// Stake this job locks until it settles, in stake-mint base units.
     pub locked_stake: u64,
     /// Stake locked by all of the provider's unsettled jobs after this.
     pub provider_locked_stake: u64,
-    pub timestamp: i64,
 }
 
 impl JobStarted {
@@ -386,13 +388,13 @@ pub struct JobDisputed {
     pub job: Pubkey,
     pub client: Pubkey,
     pub provider: Pubkey,
+    pub provider_open_disputes: u16,
+    pub timestamp: i64,
+    /// Payment-mint units the client put up, held in the job's escrow until the dispute is decided.
+    pub bond: u64,
     /// Who contested the result: the client (`dispute_result`), or a verifier's wallet whose fail
     /// vote fell short of the quorum.
     pub disputed_by: Pubkey,
-    pub provider_open_disputes: u16,
-    /// Payment-mint units the client put up, held in the job's escrow until the dispute is decided.
-    pub bond: u64,
-    pub timestamp: i64,
 }
 
 #[event]

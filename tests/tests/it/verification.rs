@@ -11,7 +11,7 @@ use gpu_market::{
         VerdictSubmitted,
     },
     pda::{find_verdict_address, find_verifier_address},
-    state::{Job, JobState, Market, Provider, ProviderStatus, Verdict},
+    state::{Job, JobState, JobTerms, Market, Provider, ProviderStatus, Verdict},
     verification,
 };
 use gpu_market_tests::{Chain, TestContext, fixtures::*, ix, ix::MarketKeys};
@@ -944,6 +944,50 @@ async fn one_fail_vote_keeps_the_result_from_settling_unchecked() {
         (provider.open_disputes, provider.status),
         (0, ProviderStatus::Jailed)
     );
+}
+
+/// Hole: fee, slash rates, quorum, window and sample count were read from the market at settlement,
+/// so the authority could change them under a live job (a 50% fee, a quorum of one, a 100% fraud
+/// slash). Now a job copies them at its creation and settles on that copy.
+#[tokio::test]
+async fn a_job_settles_on_the_terms_it_was_created_under() {
+    let mut w = world().await;
+    let j = w.ready(1).await;
+    let created_under = JobTerms::of(&default_params());
+    assert_eq!(w.job(&j).await.terms, created_under);
+
+    let harsher = MarketParams {
+        fee_bps: 5_000,
+        verifier_quorum: 1,
+        slash_fraud_bps: 10_000,
+        ..default_params()
+    };
+    let update = ix::update_market(&w.m, &w.m.treasury, &w.m.slash_destination, harsher);
+    w.ctx.ok(&[update], &[&w.f.authority]).await;
+
+    // With the market's new quorum of one this fail vote would fail the job and slash all the
+    // stake; under the job's quorum of two it only disputes it.
+    w.ctx.ok(&[w.vote(0, &j, false)], &[&w.verifiers[0]]).await;
+    let job = w.job(&j).await;
+    assert_eq!((job.state, job.terms), (JobState::Disputed, created_under));
+    assert_eq!(w.provider().await.staked, STAKED);
+
+    // Two passes decide it, and the fee is the job's 2.5%, not the market's new 50%.
+    w.ctx.ok(&[w.vote(1, &j, true)], &[&w.verifiers[1]]).await;
+    let out = w.ctx.ok(&[w.vote(2, &j, true)], &[&w.verifiers[2]]).await;
+    let completed: JobCompleted = out.event();
+    assert_eq!(
+        (
+            completed.reason,
+            completed.settlement.provider_share,
+            completed.settlement.fee
+        ),
+        (CompletionReason::VerifierQuorum, PROVIDER_SHARE, 3_333)
+    );
+
+    // A job created after the update carries the new terms.
+    let next = w.c.post(&mut w.ctx, &w.m, job_args(2)).await;
+    assert_eq!(w.job(&next).await.terms, JobTerms::of(&harsher));
 }
 
 /// Raises the market's slash rates (abandon <= no-show <= fraud).

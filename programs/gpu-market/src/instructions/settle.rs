@@ -82,7 +82,7 @@ impl SettleJob<'_> {
             job.requirements.gpu_count,
             job.result.metered_secs,
             job.max_duration_secs,
-            self.market.params.fee_bps,
+            job.terms.fee_bps,
         )?;
         // The result stands, so a dispute bond is the provider's: paid on top of its share, free of
         // fee, and counted in its earnings.

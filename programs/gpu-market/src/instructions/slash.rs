@@ -8,7 +8,7 @@ use crate::{
     math::SafeMath,
     provider_signer_seeds,
     settlement::slash_amounts,
-    state::{Market, Provider, ProviderStatus},
+    state::{Job, Market, Provider, ProviderStatus},
     utils::{can_receive, transfer_tokens},
 };
 use anchor_lang::prelude::*;
@@ -62,22 +62,23 @@ impl<'info> SlashStake<'info> {
         Ok(())
     }
 
-    /// Slashes `provider` for `reason` at the market's rate for it, sends the stake to the slash
-    /// destination, jails the provider for fraud, and returns the event to emit (`None` when nothing
-    /// changed: a zero rate or no stake, and no jailing).
+    /// Slashes `provider` for `reason` at the job's rate for it (its terms, fixed at its creation),
+    /// sends the stake to the slash destination, jails the provider for fraud, and returns the event
+    /// to emit (`None` when nothing changed: a zero rate or no stake, and no jailing).
     pub fn slash(
         &mut self,
         market: &mut Market,
         provider: &mut Account<'info, Provider>,
-        job: Pubkey,
+        job: &Account<'info, Job>,
         reason: SlashReason,
         timestamp: i64,
     ) -> Result<Option<ProviderSlashed>> {
         self.check(market, provider)?;
+        let terms = &job.terms;
         let rate_bps = match reason {
-            SlashReason::NoShow => market.params.slash_no_show_bps,
-            SlashReason::Abandon => market.params.slash_abandon_bps,
-            SlashReason::Fraud => market.params.slash_fraud_bps,
+            SlashReason::NoShow => terms.slash_no_show_bps,
+            SlashReason::Abandon => terms.slash_abandon_bps,
+            SlashReason::Fraud => terms.slash_fraud_bps,
         };
         let amounts = slash_amounts(
             provider.staked,
@@ -131,7 +132,7 @@ impl<'info> SlashStake<'info> {
         Ok(Some(ProviderSlashed {
             market: provider.market,
             provider: provider.key(),
-            job,
+            job: job.key(),
             reason,
             amount,
             from_staked: amounts.from_staked,

@@ -3,7 +3,7 @@ use crate::{
     error::MarketError,
     math::SafeMath,
     settlement,
-    state::{HardwareSpec, Market, Provider, ProviderStatus, Region},
+    state::{HardwareSpec, Market, MarketParams, Provider, ProviderStatus, Region},
 };
 use anchor_lang::prelude::*;
 
@@ -143,6 +143,40 @@ pub struct Settlement {
     pub refund: u64,
 }
 
+/// The market parameters a job settles on, copied from the market when the job is created: an
+/// `update_market` applies to jobs created after it, so neither the client's nor the provider's
+/// terms move under a live job, and a provider reads them before it takes the job.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+pub struct JobTerms {
+    pub fee_bps: u16,
+    pub challenge_window_secs: u32,
+    pub dispute_timeout_secs: u32,
+    pub dispute_bond_bps: u16,
+    pub verifier_quorum: u8,
+    pub sample_count: u16,
+    pub slash_no_show_bps: u16,
+    pub slash_abandon_bps: u16,
+    pub slash_fraud_bps: u16,
+}
+
+impl JobTerms {
+    pub fn of(params: &MarketParams) -> Self {
+        Self {
+            fee_bps: params.fee_bps,
+            challenge_window_secs: params.challenge_window_secs,
+            dispute_timeout_secs: params.dispute_timeout_secs,
+            dispute_bond_bps: params.dispute_bond_bps,
+            verifier_quorum: params.verifier_quorum,
+            sample_count: params.sample_count,
+            slash_no_show_bps: params.slash_no_show_bps,
+            slash_abandon_bps: params.slash_abandon_bps,
+            slash_fraud_bps: params.slash_fraud_bps,
+        }
+    }
+}
+
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Job {
@@ -194,8 +228,10 @@ pub struct Job {
     /// Payment-mint units the client put up to dispute the result (0 if it did not), held in escrow:
     /// the provider's if the result stands, the client's again if it falls.
     pub dispute_bond: u64,
+    /// The market parameters this job settles on, fixed at its creation.
+    pub terms: JobTerms,
     /// Room for fields added later without a migration.
-    pub reserved: [u8; 24],
+    pub reserved: [u8; 3],
 }
 
 impl Job {
@@ -309,10 +345,10 @@ impl Job {
 
     /// A result can be verified or disputed: submitted and inside its challenge window, or disputed
     /// (a dispute keeps it open to verifiers until it is decided).
-    pub fn require_under_review(&self, market: &Market, now: i64) -> Result<()> {
+    pub fn require_under_review(&self, now: i64) -> Result<()> {
         match self.state {
             JobState::Submitted => {
-                let window_ends = self.challenge_window_ends(market)?;
+                let window_ends = self.challenge_window_ends()?;
                 require!(now < window_ends, MarketError::ChallengeWindowClosed);
                 Ok(())
             }
@@ -322,22 +358,22 @@ impl Job {
     }
 
     /// From this time on the market authority may rule on the job's dispute (`resolve_dispute`).
-    pub fn ruling_opens(&self, market: &Market) -> Result<i64> {
+    pub fn ruling_opens(&self) -> Result<i64> {
         self.disputed_at
-            .safe_add(i64::from(market.params.dispute_timeout_secs))
+            .safe_add(i64::from(self.terms.dispute_timeout_secs))
     }
 
     /// From this time on anyone may settle the job's dispute by its default (`settle_dispute`): one
     /// more dispute timeout after the ruling opened, so the authority always has a full timeout to
     /// rule, and no provider's pay or stake stays frozen longer than twice the timeout.
-    pub fn dispute_default_opens(&self, market: &Market) -> Result<i64> {
-        self.ruling_opens(market)?
-            .safe_add(i64::from(market.params.dispute_timeout_secs))
+    pub fn dispute_default_opens(&self) -> Result<i64> {
+        self.ruling_opens()?
+            .safe_add(i64::from(self.terms.dispute_timeout_secs))
     }
 
-    pub fn challenge_window_ends(&self, market: &Market) -> Result<i64> {
+    pub fn challenge_window_ends(&self) -> Result<i64> {
         self.submitted_at
-            .safe_add(i64::from(market.params.challenge_window_secs))
+            .safe_add(i64::from(self.terms.challenge_window_secs))
     }
 
     /// Moves a submitted job to `Disputed`: by the client (`dispute_result`, with its bond) or by a

@@ -28,7 +28,7 @@ impl ResolveDispute<'_> {
         let job = &settle.job;
         job.require_state(JobState::Disputed)?;
         require!(
-            timestamp >= job.ruling_opens(&settle.market)?,
+            timestamp >= job.ruling_opens()?,
             MarketError::DisputeTimeoutNotReached
         );
 

@@ -4,7 +4,7 @@ use crate::{
     events::JobCreated,
     math::SafeMath,
     settlement::deposit_for,
-    state::{Job, JobRequirements, JobState, Market, Workload},
+    state::{Job, JobRequirements, JobState, JobTerms, Market, Workload},
     utils::{now, require_no_remaining_accounts, transfer_tokens},
 };
 use anchor_lang::prelude::*;
@@ -128,7 +128,8 @@ impl CreateJob<'_> {
             locked_stake: 0,
             serial,
             dispute_bond: 0,
-            reserved: [0; 24],
+            terms: JobTerms::of(&accounts.market.params),
+            reserved: [0; 3],
         });
 
         transfer_tokens(
@@ -153,6 +154,7 @@ impl CreateJob<'_> {
             max_price_per_gpu_hour: args.max_price_per_gpu_hour,
             max_duration_secs: args.max_duration_secs,
             deposit,
+            terms: accounts.job.terms,
             timestamp,
         };
         emit_cpi!(event);

@@ -65,8 +65,8 @@ impl DisputeResult<'_> {
         let accounts = &mut *ctx.accounts;
         let job = &mut accounts.job;
         job.require_state(JobState::Submitted)?;
-        job.require_under_review(&accounts.market, timestamp)?;
-        let bond = dispute_bond(job.deposit, accounts.market.params.dispute_bond_bps)?;
+        job.require_under_review(timestamp)?;
+        let bond = dispute_bond(job.deposit, job.terms.dispute_bond_bps)?;
         job.open_dispute(&mut accounts.provider, bond, timestamp)?;
 
         if bond > 0 {

@@ -58,7 +58,7 @@ impl ExpireJob<'_> {
         let slashed = accounts.slash.slash(
             &mut accounts.market,
             &mut accounts.provider,
-            accounts.job.key(),
+            &accounts.job,
             SlashReason::NoShow,
             timestamp,
         )?;

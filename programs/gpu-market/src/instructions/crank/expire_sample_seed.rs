@@ -82,7 +82,7 @@ impl ExpireSampleSeed<'_> {
         let slashed = accounts.slash.slash(
             &mut accounts.market,
             &mut accounts.provider,
-            accounts.job.key(),
+            &accounts.job,
             SlashReason::Fraud,
             timestamp,
         )?;

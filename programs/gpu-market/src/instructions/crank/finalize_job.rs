@@ -20,7 +20,7 @@ impl FinalizeJob<'_> {
         let timestamp = now()?;
         let settle = &mut ctx.accounts.settle;
         settle.job.require_state(JobState::Submitted)?;
-        let window_ends = settle.job.challenge_window_ends(&settle.market)?;
+        let window_ends = settle.job.challenge_window_ends()?;
         require!(timestamp >= window_ends, MarketError::ChallengeWindowOpen);
         // Without a recorded seed nobody could have verified the result: paying it would reward a
         // provider that kept a seed sampling its fakes from being recorded.

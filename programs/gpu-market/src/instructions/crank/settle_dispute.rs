@@ -23,7 +23,7 @@ impl SettleDispute<'_> {
         let timestamp = now()?;
         let settle = &mut ctx.accounts.settle;
         settle.job.require_state(JobState::Disputed)?;
-        let default_opens = settle.job.dispute_default_opens(&settle.market)?;
+        let default_opens = settle.job.dispute_default_opens()?;
         require!(
             timestamp >= default_opens,
             MarketError::DisputeDefaultNotReached

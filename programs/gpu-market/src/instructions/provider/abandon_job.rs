@@ -59,7 +59,7 @@ impl AbandonJob<'_> {
         let slashed = accounts.slash.slash(
             &mut accounts.market,
             &mut accounts.provider,
-            accounts.job.key(),
+            &accounts.job,
             SlashReason::Abandon,
             timestamp,
         )?;

@@ -76,7 +76,7 @@ impl SubmitResult<'_> {
 
         let challenge_ends_at = clock
             .unix_timestamp
-            .safe_add(i64::from(accounts.market.params.challenge_window_secs))?;
+            .safe_add(i64::from(job.terms.challenge_window_secs))?;
         let event = ResultSubmitted {
             market: job.market,
             job: job.key(),

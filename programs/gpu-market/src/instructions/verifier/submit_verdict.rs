@@ -56,7 +56,7 @@ pub struct SubmitVerdict<'info> {
 impl SubmitVerdict<'_> {
     fn validate(&self, timestamp: i64) -> Result<()> {
         let job = &self.settle.job;
-        job.require_under_review(&self.settle.market, timestamp)?;
+        job.require_under_review(timestamp)?;
         let voter = self.authority.key();
         require!(
             voter != job.client && voter != self.settle.provider.authority,
@@ -136,7 +136,7 @@ impl SubmitVerdict<'_> {
             bump,
             reserved: [0; 16],
         });
-        let quorum = self.settle.market.params.verifier_quorum;
+        let quorum = job.terms.verifier_quorum;
         let vote = VerdictSubmitted {
             market: job.market,
             job: job.key(),
@@ -176,7 +176,7 @@ impl SubmitVerdict<'_> {
             outcome.slashed = self.slash.slash(
                 &mut settle.market,
                 &mut settle.provider,
-                settle.job.key(),
+                &settle.job,
                 SlashReason::Fraud,
                 timestamp,
             )?;
