@@ -22,7 +22,7 @@ pub struct SettleJob<'info> {
         seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
         bump = market.bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
     #[account(
         mut,
@@ -30,7 +30,7 @@ pub struct SettleJob<'info> {
         seeds = [SEED_JOB, job.market.as_ref(), job.client.as_ref(), &job.nonce.to_le_bytes()],
         bump = job.bump,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
 
     #[account(
         mut,
@@ -38,27 +38,27 @@ pub struct SettleJob<'info> {
         seeds = [SEED_PROVIDER, market.key().as_ref(), provider.authority.as_ref()],
         bump = provider.bump,
     )]
-    pub provider: Account<'info, Provider>,
+    pub provider: Box<Account<'info, Provider>>,
 
     #[account(
         mut,
         seeds = [SEED_ESCROW_VAULT, job.key().as_ref()],
         bump = job.escrow_bump,
     )]
-    pub escrow_vault: InterfaceAccount<'info, TokenAccount>,
+    pub escrow_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
     #[account(
         mut,
         seeds = [SEED_PAYOUT_VAULT, provider.key().as_ref()],
         bump = provider.payout_vault_bump,
     )]
-    pub payout_vault: InterfaceAccount<'info, TokenAccount>,
+    pub payout_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
     #[account(mut, address = market.treasury @ MarketError::WrongTreasury)]
-    pub treasury: InterfaceAccount<'info, TokenAccount>,
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
 
     #[account(address = market.payment_mint, mint::token_program = payment_token_program)]
-    pub payment_mint: InterfaceAccount<'info, Mint>,
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
 
     pub payment_token_program: Interface<'info, TokenInterface>,
 }

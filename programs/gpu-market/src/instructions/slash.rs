@@ -20,7 +20,7 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 pub struct SlashStake<'info> {
     /// The provider's stake vault.
     #[account(mut)]
-    pub stake_vault: InterfaceAccount<'info, TokenAccount>,
+    pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
     /// CHECK: the market's slash destination, checked by address in [`SlashStake::check`]. Not
     /// deserialized as a token account: a frozen or closed destination must defer the slash, never
@@ -29,7 +29,7 @@ pub struct SlashStake<'info> {
     pub slash_destination: UncheckedAccount<'info>,
 
     #[account(mint::token_program = stake_token_program)]
-    pub stake_mint: InterfaceAccount<'info, Mint>,
+    pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
 
     pub stake_token_program: Interface<'info, TokenInterface>,
 }

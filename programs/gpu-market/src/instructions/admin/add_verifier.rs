@@ -19,7 +19,7 @@ pub struct AddVerifier<'info> {
         seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
         bump = market.bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
     /// CHECK: only its address is used, as the wallet that will sign the verifier's votes.
     pub verifier_authority: UncheckedAccount<'info>,
@@ -31,7 +31,7 @@ pub struct AddVerifier<'info> {
         seeds = [SEED_VERIFIER, market.key().as_ref(), verifier_authority.key().as_ref()],
         bump,
     )]
-    pub verifier: Account<'info, Verifier>,
+    pub verifier: Box<Account<'info, Verifier>>,
 
     pub system_program: Program<'info, System>,
 }

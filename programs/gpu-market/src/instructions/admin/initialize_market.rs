@@ -27,17 +27,17 @@ pub struct InitializeMarket<'info> {
         seeds = [SEED_MARKET, authority.key().as_ref(), &args.market_id.to_le_bytes()],
         bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
-    pub payment_mint: InterfaceAccount<'info, Mint>,
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
 
-    pub stake_mint: InterfaceAccount<'info, Mint>,
+    pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
 
     #[account(token::mint = payment_mint)]
-    pub treasury: InterfaceAccount<'info, TokenAccount>,
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
 
     #[account(token::mint = stake_mint)]
-    pub slash_destination: InterfaceAccount<'info, TokenAccount>,
+    pub slash_destination: Box<InterfaceAccount<'info, TokenAccount>>,
 
     pub system_program: Program<'info, System>,
 }

@@ -20,7 +20,7 @@ pub struct RemoveVerifier<'info> {
         seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
         bump = market.bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
     #[account(
         mut,
@@ -29,7 +29,7 @@ pub struct RemoveVerifier<'info> {
         seeds = [SEED_VERIFIER, market.key().as_ref(), verifier.authority.as_ref()],
         bump = verifier.bump,
     )]
-    pub verifier: Account<'info, Verifier>,
+    pub verifier: Box<Account<'info, Verifier>>,
 }
 
 impl RemoveVerifier<'_> {

@@ -25,15 +25,15 @@ pub struct UpdateMarket<'info> {
         seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
         bump = market.bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
     /// Where fees go from now on (may be the current one).
     #[account(token::mint = market.payment_mint)]
-    pub treasury: InterfaceAccount<'info, TokenAccount>,
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
 
     /// Where slashed stake goes from now on (may be the current one).
     #[account(token::mint = market.stake_mint)]
-    pub slash_destination: InterfaceAccount<'info, TokenAccount>,
+    pub slash_destination: Box<InterfaceAccount<'info, TokenAccount>>,
 }
 
 impl UpdateMarket<'_> {

@@ -19,7 +19,7 @@ pub struct AcceptBid<'info> {
         seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
         bump = market.bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
     #[account(
         mut,
@@ -28,7 +28,7 @@ pub struct AcceptBid<'info> {
         seeds = [SEED_JOB, job.market.as_ref(), job.client.as_ref(), &job.nonce.to_le_bytes()],
         bump = job.bump,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
 
     #[account(
         mut,
@@ -37,14 +37,14 @@ pub struct AcceptBid<'info> {
         seeds = [SEED_BID, job.key().as_ref(), bid.provider.as_ref()],
         bump = bid.bump,
     )]
-    pub bid: Account<'info, Bid>,
+    pub bid: Box<Account<'info, Bid>>,
 
     #[account(
         mut,
         address = bid.provider @ MarketError::WrongProvider,
         has_one = market,
     )]
-    pub provider: Account<'info, Provider>,
+    pub provider: Box<Account<'info, Provider>>,
 
     /// CHECK: only receives the bid's rent; pinned to the wallet that paid it.
     #[account(mut, address = bid.provider_authority @ MarketError::WrongProvider)]

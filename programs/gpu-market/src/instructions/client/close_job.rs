@@ -27,17 +27,17 @@ pub struct CloseJob<'info> {
         seeds = [SEED_JOB, job.market.as_ref(), job.client.as_ref(), &job.nonce.to_le_bytes()],
         bump = job.bump,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
 
     #[account(
         mut,
         seeds = [SEED_ESCROW_VAULT, job.key().as_ref()],
         bump = job.escrow_bump,
     )]
-    pub escrow_vault: InterfaceAccount<'info, TokenAccount>,
+    pub escrow_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
     #[account(address = escrow_vault.mint, mint::token_program = payment_token_program)]
-    pub payment_mint: InterfaceAccount<'info, Mint>,
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
 
     /// Receives the refund.
     #[account(
@@ -45,7 +45,7 @@ pub struct CloseJob<'info> {
         token::mint = payment_mint,
         constraint = destination.key() != escrow_vault.key() @ MarketError::DestinationIsVault,
     )]
-    pub destination: InterfaceAccount<'info, TokenAccount>,
+    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
 
     pub payment_token_program: Interface<'info, TokenInterface>,
 }

@@ -35,7 +35,7 @@ pub struct CreateJob<'info> {
         seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
         bump = market.bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
     #[account(
         init,
@@ -44,7 +44,7 @@ pub struct CreateJob<'info> {
         seeds = [SEED_JOB, market.key().as_ref(), client.key().as_ref(), &args.nonce.to_le_bytes()],
         bump,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
 
     #[account(
         init,
@@ -55,14 +55,14 @@ pub struct CreateJob<'info> {
         token::authority = job,
         token::token_program = payment_token_program,
     )]
-    pub escrow_vault: InterfaceAccount<'info, TokenAccount>,
+    pub escrow_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
     #[account(address = market.payment_mint, mint::token_program = payment_token_program)]
-    pub payment_mint: InterfaceAccount<'info, Mint>,
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
 
     /// The client's payment-mint account the deposit comes from.
     #[account(mut, token::mint = payment_mint, token::authority = client)]
-    pub source: InterfaceAccount<'info, TokenAccount>,
+    pub source: Box<InterfaceAccount<'info, TokenAccount>>,
 
     pub payment_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,

@@ -21,7 +21,7 @@ pub struct RecordSampleSeed<'info> {
         seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
         bump = market.bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
     #[account(
         mut,
@@ -29,7 +29,7 @@ pub struct RecordSampleSeed<'info> {
         seeds = [SEED_JOB, job.market.as_ref(), job.client.as_ref(), &job.nonce.to_le_bytes()],
         bump = job.bump,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
 
     /// CHECK: the SlotHashes sysvar, checked by address and read as raw data (it is too large to
     /// deserialize on-chain).

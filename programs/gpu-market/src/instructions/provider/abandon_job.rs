@@ -20,7 +20,7 @@ pub struct AbandonJob<'info> {
         seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
         bump = market.bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
     #[account(
         mut,
@@ -29,7 +29,7 @@ pub struct AbandonJob<'info> {
         seeds = [SEED_JOB, job.market.as_ref(), job.client.as_ref(), &job.nonce.to_le_bytes()],
         bump = job.bump,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
 
     #[account(
         mut,
@@ -37,7 +37,7 @@ pub struct AbandonJob<'info> {
         seeds = [SEED_PROVIDER, market.key().as_ref(), authority.key().as_ref()],
         bump = provider.bump,
     )]
-    pub provider: Account<'info, Provider>,
+    pub provider: Box<Account<'info, Provider>>,
 
     pub slash: SlashStake<'info>,
 }

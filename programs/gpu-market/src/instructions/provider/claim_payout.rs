@@ -20,7 +20,7 @@ pub struct ClaimPayout<'info> {
         seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
         bump = market.bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
     #[account(
         mut,
@@ -29,24 +29,24 @@ pub struct ClaimPayout<'info> {
         seeds = [SEED_PROVIDER, market.key().as_ref(), authority.key().as_ref()],
         bump = provider.bump,
     )]
-    pub provider: Account<'info, Provider>,
+    pub provider: Box<Account<'info, Provider>>,
 
     #[account(
         mut,
         seeds = [SEED_PAYOUT_VAULT, provider.key().as_ref()],
         bump = provider.payout_vault_bump,
     )]
-    pub payout_vault: InterfaceAccount<'info, TokenAccount>,
+    pub payout_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
     #[account(address = market.payment_mint, mint::token_program = payment_token_program)]
-    pub payment_mint: InterfaceAccount<'info, Mint>,
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
 
     #[account(
         mut,
         token::mint = payment_mint,
         constraint = destination.key() != payout_vault.key() @ MarketError::DestinationIsVault,
     )]
-    pub destination: InterfaceAccount<'info, TokenAccount>,
+    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
 
     pub payment_token_program: Interface<'info, TokenInterface>,
 }

@@ -24,7 +24,7 @@ pub struct CloseProvider<'info> {
         seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
         bump = market.bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
     #[account(
         mut,
@@ -34,27 +34,27 @@ pub struct CloseProvider<'info> {
         seeds = [SEED_PROVIDER, market.key().as_ref(), authority.key().as_ref()],
         bump = provider.bump,
     )]
-    pub provider: Account<'info, Provider>,
+    pub provider: Box<Account<'info, Provider>>,
 
     #[account(address = market.stake_mint, mint::token_program = stake_token_program)]
-    pub stake_mint: InterfaceAccount<'info, Mint>,
+    pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
 
     #[account(address = market.payment_mint, mint::token_program = payment_token_program)]
-    pub payment_mint: InterfaceAccount<'info, Mint>,
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
 
     #[account(
         mut,
         seeds = [SEED_STAKE_VAULT, provider.key().as_ref()],
         bump = provider.stake_vault_bump,
     )]
-    pub stake_vault: InterfaceAccount<'info, TokenAccount>,
+    pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
     #[account(
         mut,
         seeds = [SEED_PAYOUT_VAULT, provider.key().as_ref()],
         bump = provider.payout_vault_bump,
     )]
-    pub payout_vault: InterfaceAccount<'info, TokenAccount>,
+    pub payout_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
     /// Receives any stake-mint tokens left in the stake vault.
     #[account(
@@ -62,7 +62,7 @@ pub struct CloseProvider<'info> {
         token::mint = stake_mint,
         constraint = stake_destination.key() != stake_vault.key() @ MarketError::DestinationIsVault,
     )]
-    pub stake_destination: InterfaceAccount<'info, TokenAccount>,
+    pub stake_destination: Box<InterfaceAccount<'info, TokenAccount>>,
 
     /// Receives unclaimed payouts.
     #[account(
@@ -70,7 +70,7 @@ pub struct CloseProvider<'info> {
         token::mint = payment_mint,
         constraint = payout_destination.key() != payout_vault.key() @ MarketError::DestinationIsVault,
     )]
-    pub payout_destination: InterfaceAccount<'info, TokenAccount>,
+    pub payout_destination: Box<InterfaceAccount<'info, TokenAccount>>,
 
     pub stake_token_program: Interface<'info, TokenInterface>,
     pub payment_token_program: Interface<'info, TokenInterface>,

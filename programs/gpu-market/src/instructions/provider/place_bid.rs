@@ -19,14 +19,14 @@ pub struct PlaceBid<'info> {
         seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
         bump = market.bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
     #[account(
         has_one = market,
         seeds = [SEED_JOB, job.market.as_ref(), job.client.as_ref(), &job.nonce.to_le_bytes()],
         bump = job.bump,
     )]
-    pub job: Account<'info, Job>,
+    pub job: Box<Account<'info, Job>>,
 
     #[account(
         has_one = authority,
@@ -34,7 +34,7 @@ pub struct PlaceBid<'info> {
         seeds = [SEED_PROVIDER, market.key().as_ref(), authority.key().as_ref()],
         bump = provider.bump,
     )]
-    pub provider: Account<'info, Provider>,
+    pub provider: Box<Account<'info, Provider>>,
 
     #[account(
         init,
@@ -43,7 +43,7 @@ pub struct PlaceBid<'info> {
         seeds = [SEED_BID, job.key().as_ref(), provider.key().as_ref()],
         bump,
     )]
-    pub bid: Account<'info, Bid>,
+    pub bid: Box<Account<'info, Bid>>,
 
     pub system_program: Program<'info, System>,
 }

@@ -28,7 +28,7 @@ pub struct RegisterProvider<'info> {
         seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
         bump = market.bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
     #[account(
         init,
@@ -37,13 +37,13 @@ pub struct RegisterProvider<'info> {
         seeds = [SEED_PROVIDER, market.key().as_ref(), authority.key().as_ref()],
         bump,
     )]
-    pub provider: Account<'info, Provider>,
+    pub provider: Box<Account<'info, Provider>>,
 
     #[account(address = market.stake_mint, mint::token_program = stake_token_program)]
-    pub stake_mint: InterfaceAccount<'info, Mint>,
+    pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
 
     #[account(address = market.payment_mint, mint::token_program = payment_token_program)]
-    pub payment_mint: InterfaceAccount<'info, Mint>,
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
 
     #[account(
         init,
@@ -54,7 +54,7 @@ pub struct RegisterProvider<'info> {
         token::authority = provider,
         token::token_program = stake_token_program,
     )]
-    pub stake_vault: InterfaceAccount<'info, TokenAccount>,
+    pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
     #[account(
         init,
@@ -65,7 +65,7 @@ pub struct RegisterProvider<'info> {
         token::authority = provider,
         token::token_program = payment_token_program,
     )]
-    pub payout_vault: InterfaceAccount<'info, TokenAccount>,
+    pub payout_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
     pub stake_token_program: Interface<'info, TokenInterface>,
     pub payment_token_program: Interface<'info, TokenInterface>,

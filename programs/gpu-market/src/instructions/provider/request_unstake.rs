@@ -19,7 +19,7 @@ pub struct RequestUnstake<'info> {
         seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
         bump = market.bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
     #[account(
         mut,
@@ -28,7 +28,7 @@ pub struct RequestUnstake<'info> {
         seeds = [SEED_PROVIDER, market.key().as_ref(), authority.key().as_ref()],
         bump = provider.bump,
     )]
-    pub provider: Account<'info, Provider>,
+    pub provider: Box<Account<'info, Provider>>,
 }
 
 impl RequestUnstake<'_> {

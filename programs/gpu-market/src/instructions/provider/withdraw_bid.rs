@@ -22,7 +22,7 @@ pub struct WithdrawBid<'info> {
         seeds = [SEED_BID, bid.job.as_ref(), bid.provider.as_ref()],
         bump = bid.bump,
     )]
-    pub bid: Account<'info, Bid>,
+    pub bid: Box<Account<'info, Bid>>,
 }
 
 impl WithdrawBid<'_> {

@@ -20,7 +20,7 @@ pub struct WithdrawUnstaked<'info> {
         seeds = [SEED_MARKET, market.authority.as_ref(), &market.market_id.to_le_bytes()],
         bump = market.bump,
     )]
-    pub market: Account<'info, Market>,
+    pub market: Box<Account<'info, Market>>,
 
     #[account(
         mut,
@@ -29,17 +29,17 @@ pub struct WithdrawUnstaked<'info> {
         seeds = [SEED_PROVIDER, market.key().as_ref(), authority.key().as_ref()],
         bump = provider.bump,
     )]
-    pub provider: Account<'info, Provider>,
+    pub provider: Box<Account<'info, Provider>>,
 
     #[account(address = market.stake_mint, mint::token_program = stake_token_program)]
-    pub stake_mint: InterfaceAccount<'info, Mint>,
+    pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
 
     #[account(
         mut,
         seeds = [SEED_STAKE_VAULT, provider.key().as_ref()],
         bump = provider.stake_vault_bump,
     )]
-    pub stake_vault: InterfaceAccount<'info, TokenAccount>,
+    pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
     /// Any stake-mint account; the provider's owner chooses where its stake goes.
     #[account(
@@ -47,7 +47,7 @@ pub struct WithdrawUnstaked<'info> {
         token::mint = stake_mint,
         constraint = destination.key() != stake_vault.key() @ MarketError::DestinationIsVault,
     )]
-    pub destination: InterfaceAccount<'info, TokenAccount>,
+    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
 
     pub stake_token_program: Interface<'info, TokenInterface>,
 }

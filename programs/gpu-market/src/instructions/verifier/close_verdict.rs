@@ -22,7 +22,7 @@ pub struct CloseVerdict<'info> {
         seeds = [SEED_VERDICT, verdict.job.as_ref(), verdict.verifier.as_ref()],
         bump = verdict.bump,
     )]
-    pub verdict: Account<'info, Verdict>,
+    pub verdict: Box<Account<'info, Verdict>>,
 
     /// CHECK: the job voted on, by address; read only if it still exists and belongs to this program.
     #[account(address = verdict.job)]

@@ -33,7 +33,7 @@ pub struct SubmitVerdict<'info> {
         seeds = [SEED_VERIFIER, settle.market.key().as_ref(), authority.key().as_ref()],
         bump = verifier.bump,
     )]
-    pub verifier: Account<'info, Verifier>,
+    pub verifier: Box<Account<'info, Verifier>>,
 
     #[account(
         init_if_needed,
@@ -42,7 +42,7 @@ pub struct SubmitVerdict<'info> {
         seeds = [SEED_VERDICT, settle.job.key().as_ref(), verifier.key().as_ref()],
         bump,
     )]
-    pub verdict: Account<'info, Verdict>,
+    pub verdict: Box<Account<'info, Verdict>>,
 
     pub slash: SlashStake<'info>,
 
