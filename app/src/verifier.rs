@@ -135,6 +135,11 @@ impl VerifierAgent {
             .expect("not poisoned")
             .retain(|id, _| reviewing.contains(id));
         for (key, job) in jobs {
+            // A job's slashes go where its terms say (the market's destination when it was created).
+            let keys = MarketKeys {
+                slash_destination: job.terms.slash_destination,
+                ..keys
+            };
             match job.state {
                 JobState::Submitted | JobState::Disputed => {
                     if job.sample_seed.is_none() {
@@ -285,7 +290,10 @@ impl VerifierAgent {
                 Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
             }
         };
-        let keys = *self.keys.lock().expect("not poisoned");
+        let keys = MarketKeys {
+            slash_destination: job.terms.slash_destination,
+            ..*self.keys.lock().expect("not poisoned")
+        };
         let vote = ix::submit_verdict(
             &keys,
             &self.keypair.pubkey(),

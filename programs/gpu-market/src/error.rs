@@ -182,4 +182,10 @@ pub enum MarketError {
         "The dispute is not past twice its timeout yet: verifiers may still decide it, and then the market authority"
     )]
     DisputeDefaultNotReached,
+
+    // --- terms fixed per job ---
+    #[msg(
+        "This verifier was added after the job was created: a job's verifiers are those registered before it"
+    )]
+    VerifierAddedAfterJob,
 }

@@ -47,6 +47,8 @@ pub struct VerifierAdded {
     /// Registered verifiers after this change.
     pub verifier_count: u32,
     pub timestamp: i64,
+    /// The first job it may vote on (jobs created from now on).
+    pub first_job_serial: u64,
 }
 
 #[event]

@@ -953,7 +953,8 @@ async fn one_fail_vote_keeps_the_result_from_settling_unchecked() {
 async fn a_job_settles_on_the_terms_it_was_created_under() {
     let mut w = world().await;
     let j = w.ready(1).await;
-    let created_under = JobTerms::of(&default_params());
+    let market: Market = w.ctx.anchor_account(&w.m.market).await;
+    let created_under = JobTerms::of(&market);
     assert_eq!(w.job(&j).await.terms, created_under);
 
     let harsher = MarketParams {
@@ -987,7 +988,81 @@ async fn a_job_settles_on_the_terms_it_was_created_under() {
 
     // A job created after the update carries the new terms.
     let next = w.c.post(&mut w.ctx, &w.m, job_args(2)).await;
-    assert_eq!(w.job(&next).await.terms, JobTerms::of(&harsher));
+    let market: Market = w.ctx.anchor_account(&w.m.market).await;
+    assert_eq!(market.params, harsher);
+    assert_eq!(w.job(&next).await.terms, JobTerms::of(&market));
+}
+
+/// Hole: the market authority could add itself as a verifier and redirect slashes to its own account
+/// under a live job. Now a job's verifiers are those registered before it was created, and its
+/// slashes go to the destination named when it was created.
+#[tokio::test]
+async fn a_live_job_keeps_its_verifiers_and_its_slash_destination() {
+    let mut w = world().await;
+    let j = w.ready(1).await;
+    let original_destination = w.m.slash_destination;
+
+    // The authority registers itself as a verifier and names its own slash destination.
+    let authority = w.f.authority.pubkey();
+    let own_destination = w
+        .ctx
+        .create_token_account(&w.m.stake_token_program, &w.m.stake_mint, &authority)
+        .await;
+    let takeover = [
+        ix::add_verifier(&w.m, &authority),
+        ix::update_market(&w.m, &w.m.treasury, &own_destination, default_params()),
+    ];
+    w.ctx.ok(&takeover, &[&w.f.authority]).await;
+
+    // Its vote on the live job is refused; so is a vote that would send the slash to the new
+    // destination.
+    let watched = w.watched(&j);
+    let own_vote = ix::submit_verdict(&w.m, &authority, &j.job, &w.p.provider, false, [0; 32]);
+    w.ctx
+        .fails_with(
+            &[own_vote],
+            &[&w.f.authority],
+            MarketError::VerifierAddedAfterJob,
+            &watched,
+        )
+        .await;
+    let redirected = MarketKeys {
+        slash_destination: own_destination,
+        ..w.m
+    };
+    let vote = ix::submit_verdict(
+        &redirected,
+        &w.verifiers[0].pubkey(),
+        &j.job,
+        &w.p.provider,
+        false,
+        [0; 32],
+    );
+    w.ctx
+        .fails_with(
+            &[vote],
+            &[&w.verifiers[0]],
+            MarketError::WrongSlashDestination,
+            &watched,
+        )
+        .await;
+
+    // The job's own verifiers fail it, and the slash goes where the job's terms say.
+    w.ctx.ok(&[w.vote(0, &j, false)], &[&w.verifiers[0]]).await;
+    let out = w.ctx.ok(&[w.vote(1, &j, false)], &[&w.verifiers[1]]).await;
+    let slashed: ProviderSlashed = out.event();
+    assert_eq!(slashed.amount, 150 * ONE_STAKE);
+    assert_eq!(
+        w.ctx.token_balance(&original_destination).await,
+        150 * ONE_STAKE
+    );
+    assert_eq!(w.ctx.token_balance(&own_destination).await, 0);
+
+    // A job created now is the new verifier's to judge.
+    let next = w.c.post(&mut w.ctx, &w.m, job_args(2)).await;
+    let verifier: gpu_market::state::Verifier =
+        w.ctx.anchor_account(&w.m.verifier(&authority)).await;
+    assert_eq!(verifier.first_job_serial, w.job(&next).await.serial);
 }
 
 /// Raises the market's slash rates (abandon <= no-show <= fraud).

@@ -22,7 +22,7 @@ pub struct SlashStake<'info> {
     #[account(mut)]
     pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
 
-    /// CHECK: the market's slash destination, checked by address in [`SlashStake::check`]. Not
+    /// CHECK: the job's slash destination, checked by address in [`SlashStake::check`]. Not
     /// deserialized as a token account: a frozen or closed destination must defer the slash, never
     /// fail the instruction that also owes a client its refund.
     #[account(mut)]
@@ -35,10 +35,16 @@ pub struct SlashStake<'info> {
 }
 
 impl<'info> SlashStake<'info> {
-    /// The accounts are the market's and this provider's: the real stake vault (a look-alike token
-    /// account owned by the provider PDA would let a slash come out of an empty account), the
-    /// market's slash destination and stake mint.
-    pub fn check(&self, market: &Market, provider: &Account<'info, Provider>) -> Result<()> {
+    /// The accounts are the market's, the job's and this provider's: the real stake vault (a
+    /// look-alike token account owned by the provider PDA would let a slash come out of an empty
+    /// account), the job's slash destination (the market's when the job was created) and the
+    /// market's stake mint.
+    pub fn check(
+        &self,
+        market: &Market,
+        provider: &Account<'info, Provider>,
+        job: &Job,
+    ) -> Result<()> {
         require_keys_eq!(
             self.stake_mint.key(),
             market.stake_mint,
@@ -46,7 +52,7 @@ impl<'info> SlashStake<'info> {
         );
         require_keys_eq!(
             self.slash_destination.key(),
-            market.slash_destination,
+            job.terms.slash_destination,
             MarketError::WrongSlashDestination
         );
         let vault = Pubkey::create_program_address(
@@ -73,7 +79,7 @@ impl<'info> SlashStake<'info> {
         reason: SlashReason,
         timestamp: i64,
     ) -> Result<Option<ProviderSlashed>> {
-        self.check(market, provider)?;
+        self.check(market, provider, job)?;
         let terms = &job.terms;
         let rate_bps = match reason {
             SlashReason::NoShow => terms.slash_no_show_bps,

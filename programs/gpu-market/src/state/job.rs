@@ -3,7 +3,7 @@ use crate::{
     error::MarketError,
     math::SafeMath,
     settlement,
-    state::{HardwareSpec, Market, MarketParams, Provider, ProviderStatus, Region},
+    state::{HardwareSpec, Market, Provider, ProviderStatus, Region},
 };
 use anchor_lang::prelude::*;
 
@@ -143,9 +143,10 @@ pub struct Settlement {
     pub refund: u64,
 }
 
-/// The market parameters a job settles on, copied from the market when the job is created: an
-/// `update_market` applies to jobs created after it, so neither the client's nor the provider's
-/// terms move under a live job, and a provider reads them before it takes the job.
+/// The market parameters a job settles on, and where its slashes go, copied from the market when the
+/// job is created: an `update_market` applies to jobs created after it, so neither the client's nor
+/// the provider's terms move under a live job, and a provider reads them before it takes the job.
+/// (The job's verifiers are fixed the same way: those registered before it was created.)
 #[derive(
     AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
 )]
@@ -159,10 +160,13 @@ pub struct JobTerms {
     pub slash_no_show_bps: u16,
     pub slash_abandon_bps: u16,
     pub slash_fraud_bps: u16,
+    /// The stake-mint account this job's slashes are sent to.
+    pub slash_destination: Pubkey,
 }
 
 impl JobTerms {
-    pub fn of(params: &MarketParams) -> Self {
+    pub fn of(market: &Market) -> Self {
+        let params = &market.params;
         Self {
             fee_bps: params.fee_bps,
             challenge_window_secs: params.challenge_window_secs,
@@ -173,6 +177,7 @@ impl JobTerms {
             slash_no_show_bps: params.slash_no_show_bps,
             slash_abandon_bps: params.slash_abandon_bps,
             slash_fraud_bps: params.slash_fraud_bps,
+            slash_destination: market.slash_destination,
         }
     }
 }

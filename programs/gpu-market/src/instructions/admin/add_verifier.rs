@@ -47,7 +47,8 @@ impl AddVerifier<'_> {
             added_at: timestamp,
             votes_cast: 0,
             bump: ctx.bumps.verifier,
-            reserved: [0; 32],
+            first_job_serial: accounts.market.counters.jobs_created.safe_add(1)?,
+            reserved: [0; 24],
         });
         let counters = &mut accounts.market.counters;
         counters.verifiers = counters.verifiers.safe_add(1)?;
@@ -58,6 +59,7 @@ impl AddVerifier<'_> {
             verifier_authority: accounts.verifier_authority.key(),
             verifier_count: accounts.market.counters.verifiers,
             timestamp,
+            first_job_serial: accounts.verifier.first_job_serial,
         };
         emit_cpi!(event);
         Ok(())

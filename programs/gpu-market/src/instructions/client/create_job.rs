@@ -128,7 +128,7 @@ impl CreateJob<'_> {
             locked_stake: 0,
             serial,
             dispute_bond: 0,
-            terms: JobTerms::of(&accounts.market.params),
+            terms: JobTerms::of(&accounts.market),
             reserved: [0; 3],
         });
 

@@ -62,6 +62,10 @@ impl SubmitVerdict<'_> {
             voter != job.client && voter != self.settle.provider.authority,
             MarketError::VerifierIsParty
         );
+        require!(
+            job.serial >= self.verifier.first_job_serial,
+            MarketError::VerifierAddedAfterJob
+        );
         // An existing verdict for this result is a second vote; one for an earlier job that lived at
         // this address (closed, nonce reused) is stale and gets overwritten.
         let verdict = &self.verdict;
@@ -70,7 +74,8 @@ impl SubmitVerdict<'_> {
             MarketError::AlreadyVoted
         );
         // Checked on every vote, not only on the one that reaches a fail quorum.
-        self.slash.check(&self.settle.market, &self.settle.provider)
+        self.slash
+            .check(&self.settle.market, &self.settle.provider, job)
     }
 
     pub fn handler(ctx: Context<Self>, pass: bool, evidence_hash: [u8; 32]) -> Result<()> {
