@@ -60,6 +60,8 @@ pub struct VerifierAgent {
     /// Results voted on: (job, submitted slot).
     voted: Arc<Mutex<HashSet<(Pubkey, u64)>>>,
     checking: Arc<Mutex<HashSet<(Pubkey, u64)>>>,
+    /// Jobs created before this verifier was added are not its to judge (`VerifierAddedAfterJob`).
+    first_job_serial: u64,
     first_asked: Arc<Mutex<HashMap<(Pubkey, u64), Instant>>>,
 }
 
@@ -71,7 +73,7 @@ impl VerifierAgent {
     ) -> anyhow::Result<Self> {
         let keys = cluster.market_keys(&config.market).await?;
         let verifier = keys.verifier(&keypair.pubkey());
-        cluster
+        let registration = cluster
             .require::<Verifier>(&verifier, "verifier account")
             .await
             .map_err(|_| {
@@ -86,6 +88,7 @@ impl VerifierAgent {
             keypair,
             keys: Mutex::new(keys),
             verifier,
+            first_job_serial: registration.first_job_serial,
             config,
             endpoints: EndpointClient::default(),
             voted: Arc::default(),
@@ -173,9 +176,10 @@ impl VerifierAgent {
                         continue;
                     }
                     let id = (key, job.submitted_slot);
-                    // A party to the job may not vote on it.
+                    // A party to the job may not vote on it, nor a verifier added after it.
                     if job.client == me
                         || job.provider == my_provider
+                        || job.serial < self.first_job_serial
                         || self.voted.lock().expect("not poisoned").contains(&id)
                         || self.checking.lock().expect("not poisoned").contains(&id)
                     {
@@ -319,6 +323,7 @@ impl VerifierAgent {
                         | "InvalidJobState"
                         | "ChallengeWindowClosed"
                         | "VerifierIsParty"
+                        | "VerifierAddedAfterJob"
                 ) =>
             {
                 self.voted.lock().expect("not poisoned").insert(id);

@@ -97,6 +97,7 @@ fn event_bytes(n: u64, timestamp: i64) -> Vec<u8> {
             max_duration_secs: 3_600,
             deposit: 2_000_000,
             timestamp,
+            terms: Default::default(),
         }),
         1 => encode(&events::JobStarted {
             market,

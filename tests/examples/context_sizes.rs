@@ -6,7 +6,7 @@
 //!
 //! `cargo run -p gpu-market-tests --example context_sizes`
 
-use gpu_market::*;
+use gpu_market::instructions::*;
 use std::mem::size_of;
 
 /// An SBF stack frame.

@@ -78,6 +78,15 @@ async fn the_agent_resumes_what_it_holds_and_a_silent_provider_gets_a_fail_vote(
         )
         .await;
     let client = ClientFixture::new(&mut chain, &m, 100).await;
+    // A job's verifiers are those registered before it: this one is added now, its agent started
+    // once the provider has gone silent.
+    let verifier = chain.funded_wallet(5).await;
+    chain
+        .ok(
+            &[ix::add_verifier(&m, &verifier.pubkey())],
+            &[&market.authority],
+        )
+        .await;
     let spec = Spec::Matmul(Matmul::demo(5));
     let mut args = job_args(1);
     args.workload = Workload {
@@ -154,13 +163,6 @@ async fn the_agent_resumes_what_it_holds_and_a_silent_provider_gets_a_fail_vote(
     // The provider goes silent; a verifier gives it its timeout, then votes fail.
     agent.abort();
     let _ = agent.await;
-    let verifier = chain.funded_wallet(5).await;
-    chain
-        .ok(
-            &[ix::add_verifier(&m, &verifier.pubkey())],
-            &[&market.authority],
-        )
-        .await;
     let verifier_agent = VerifierAgent::new(
         cluster.clone(),
         Arc::new(verifier.insecure_clone()),

@@ -22,7 +22,7 @@
 //! succeeded, so a generator that stops reaching a transition cannot pass unnoticed.
 //!
 //! The sequences are the same on every run unless `PROPTEST_RNG_SEED` is set.
-//! Cases: `PROPTEST_CASES` (default 1,000), e.g. `PROPTEST_CASES=20000 cargo test -p gpu-market-tests
+//! Cases: `PROPTEST_CASES` (default 1,000), e.g. `PROPTEST_CASES=20000 cargo test --workspace
 //! --release --test it conservation::` for a long run.
 
 use gpu_market::{

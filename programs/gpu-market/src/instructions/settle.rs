@@ -117,7 +117,7 @@ impl SettleJob<'_> {
                     &self.payment_token_program,
                     &self.payment_mint,
                     &self.escrow_vault,
-                    to,
+                    &**to,
                     &job.to_account_info(),
                     seeds,
                     amount,

@@ -68,7 +68,7 @@ impl CloseJob<'_> {
                 &accounts.payment_token_program,
                 &accounts.payment_mint,
                 &accounts.escrow_vault,
-                &accounts.destination,
+                &*accounts.destination,
                 &job.to_account_info(),
                 seeds,
                 amount,

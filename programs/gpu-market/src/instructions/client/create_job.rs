@@ -136,7 +136,7 @@ impl CreateJob<'_> {
             &accounts.payment_token_program,
             &accounts.payment_mint,
             &accounts.source,
-            &accounts.escrow_vault,
+            &*accounts.escrow_vault,
             &accounts.client.to_account_info(),
             &[],
             deposit,

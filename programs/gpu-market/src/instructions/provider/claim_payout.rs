@@ -65,7 +65,7 @@ impl ClaimPayout<'_> {
             &accounts.payment_token_program,
             &accounts.payment_mint,
             &accounts.payout_vault,
-            &accounts.destination,
+            &*accounts.destination,
             &provider.to_account_info(),
             &[provider_signer_seeds!(provider)],
             amount,

@@ -121,7 +121,7 @@ impl CloseProvider<'_> {
                     token_program,
                     mint,
                     vault,
-                    destination,
+                    &**destination,
                     &provider_info,
                     seeds,
                     vault.amount,

@@ -63,7 +63,7 @@ impl Stake<'_> {
             &accounts.stake_token_program,
             &accounts.stake_mint,
             &accounts.source,
-            &accounts.stake_vault,
+            &*accounts.stake_vault,
             &accounts.authority.to_account_info(),
             &[],
             amount,

@@ -80,7 +80,7 @@ impl WithdrawUnstaked<'_> {
             &accounts.stake_token_program,
             &accounts.stake_mint,
             &accounts.stake_vault,
-            &accounts.destination,
+            &*accounts.destination,
             &provider.to_account_info(),
             &[provider_signer_seeds!(provider)],
             amount,
