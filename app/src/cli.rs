@@ -1219,6 +1219,7 @@ fn job_json(key: &Pubkey, j: &Job, payment_decimals: u8) -> Value {
             "slash_no_show_bps": j.terms.slash_no_show_bps,
             "slash_abandon_bps": j.terms.slash_abandon_bps,
             "slash_fraud_bps": j.terms.slash_fraud_bps,
+            "slash_destination": j.terms.slash_destination.to_string(),
         },
     })
 }
@@ -1381,11 +1382,8 @@ async fn job(ctx: &Ctx, command: JobCommand) -> anyhow::Result<()> {
                 }
                 JobCommand::Dispute { job, source } => {
                     let j: Job = ctx.cluster.require(&job, "job").await?;
-                    let market = ctx.cluster.market(&keys.market).await?;
-                    let bond = gpu_market::settlement::dispute_bond(
-                        j.deposit,
-                        market.params.dispute_bond_bps,
-                    )?;
+                    let bond =
+                        gpu_market::settlement::dispute_bond(j.deposit, j.terms.dispute_bond_bps)?;
                     let source = source.unwrap_or_else(|| {
                         get_associated_token_address_with_program_id(
                             &me,

@@ -188,4 +188,8 @@ pub enum MarketError {
         "This verifier was added after the job was created: a job's verifiers are those registered before it"
     )]
     VerifierAddedAfterJob,
+    #[msg(
+        "A submitted result can still be challenged or disputed under its job's terms (Provider::slashable_until): unbonding stake stays until then"
+    )]
+    StakeStillSlashable,
 }

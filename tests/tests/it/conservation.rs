@@ -393,7 +393,7 @@ impl World {
                 (expire, Some(Signer::Client(client)))
             }
             Op::AcceptResult(j) => {
-                let Some((client, keys)) = self.pick(j, SUBMITTED).await else {
+                let Some((client, keys)) = self.pick(j, UNDER_REVIEW).await else {
                     return false;
                 };
                 let Some(provider) = self.provider_of(&keys).await else {

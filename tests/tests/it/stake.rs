@@ -2,7 +2,7 @@
 
 use anchor_lang::error::ErrorCode as Anchor;
 use gpu_market::{
-    UpdateProviderArgs,
+    MarketParams, UpdateProviderArgs,
     error::MarketError,
     events::{JobStarted, Staked, UnstakeCancelled, UnstakeRequested, UnstakeWithdrawn},
     state::{HardwareSpec, Market, Provider},
@@ -482,4 +482,61 @@ async fn only_the_owner_moves_a_providers_stake() {
     let unsigned = ix::strip_signer(ix::request_unstake(&m, &victim.key(), 1), &victim.key());
     ctx.fails_with(&[unsigned], &[], Anchor::AccountNotSigner, &watched)
         .await;
+}
+
+/// A job keeps the windows it was created with. If the authority then shortens the market's
+/// challenge window, dispute timeout and unbonding period, stake unbonded after a submission still
+/// waits until that result can no longer be challenged or disputed under its own job's terms: a
+/// provider cannot submit fakes, unbond and leave before a fraud slash could land.
+#[tokio::test]
+async fn unbonding_stake_waits_for_the_results_own_windows() {
+    let mut ctx = TestContext::new().await;
+    let f = MarketFixture::new(&mut ctx).await;
+    let m = f.keys;
+    let p = ProviderFixture::staked(&mut ctx, &m, 500, 500).await;
+    let c = ClientFixture::new(&mut ctx, &m, 100).await;
+    let j = c.post(&mut ctx, &m, job_args(1)).await;
+    ctx.ok(&[ix::claim_job(&m, &p.key(), &j.job)], &[&p.authority])
+        .await;
+    ctx.advance_time(60).await;
+    let submit = ix::submit_result(&m, &p.key(), &j.job, result_of(60));
+    ctx.ok(&[submit], &[&p.authority]).await;
+    let submitted_at = ctx.clock().await.unix_timestamp;
+    let params = default_params();
+    let slashable_until = submitted_at
+        + i64::from(params.challenge_window_secs)
+        + 2 * i64::from(params.dispute_timeout_secs);
+    let provider: Provider = ctx.anchor_account(&p.provider).await;
+    assert_eq!(provider.slashable_until, slashable_until);
+
+    let shorter = MarketParams {
+        challenge_window_secs: 10,
+        dispute_timeout_secs: 10,
+        unbonding_period_secs: 30,
+        ..params
+    };
+    let update = ix::update_market(&m, &m.treasury, &m.slash_destination, shorter);
+    ctx.ok(&[update], &[&f.authority]).await;
+    ctx.ok(
+        &[ix::request_unstake(&m, &p.key(), 300 * ONE_STAKE)],
+        &[&p.authority],
+    )
+    .await;
+
+    // The market's 30 s pass; the job's own windows have not.
+    ctx.advance_time(30).await;
+    let withdraw = ix::withdraw_unstaked(&m, &p.key(), &p.stake_account);
+    let watched = [m.market, p.provider, p.stake_vault, p.stake_account];
+    ctx.fails_with(
+        std::slice::from_ref(&withdraw),
+        &[&p.authority],
+        MarketError::StakeStillSlashable,
+        &watched,
+    )
+    .await;
+
+    let now = ctx.clock().await.unix_timestamp;
+    ctx.advance_time(slashable_until - now).await;
+    ctx.ok(&[withdraw], &[&p.authority]).await;
+    assert_eq!(ctx.token_balance(&p.stake_account).await, 300 * ONE_STAKE);
 }

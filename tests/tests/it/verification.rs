@@ -993,6 +993,39 @@ async fn a_job_settles_on_the_terms_it_was_created_under() {
     assert_eq!(w.job(&next).await.terms, JobTerms::of(&market));
 }
 
+/// The rest of a live job's terms: a shorter challenge window and a 100% fraud rate set after its
+/// submission change neither when it may be finalized nor what its fraud costs.
+#[tokio::test]
+async fn a_live_job_keeps_its_window_and_its_slash_rate() {
+    let mut w = world().await;
+    let j = w.ready(1).await;
+    record_seed(&mut w.ctx, &w.m, &j.job).await;
+    let harsher = MarketParams {
+        challenge_window_secs: 10,
+        slash_fraud_bps: 10_000,
+        ..default_params()
+    };
+    let update = ix::update_market(&w.m, &w.m.treasury, &w.m.slash_destination, harsher);
+    w.ctx.ok(&[update], &[&w.f.authority]).await;
+
+    w.ctx.advance_time(10).await;
+    let watched = w.watched(&j);
+    w.ctx
+        .fails_with(
+            &[ix::finalize_job(&w.m, &j.job, &w.p.provider)],
+            &[],
+            MarketError::ChallengeWindowOpen,
+            &watched,
+        )
+        .await;
+
+    w.ctx.ok(&[w.vote(0, &j, false)], &[&w.verifiers[0]]).await;
+    let out = w.ctx.ok(&[w.vote(1, &j, false)], &[&w.verifiers[1]]).await;
+    let slashed: ProviderSlashed = out.event();
+    // The job's 50% of 300 tokens, not the market's new 100%.
+    assert_eq!(slashed.amount, 150 * ONE_STAKE);
+}
+
 /// Hole: the market authority could add itself as a verifier and redirect slashes to its own account
 /// under a live job. Now a job's verifiers are those registered before it was created, and its
 /// slashes go to the destination named when it was created.

@@ -62,8 +62,13 @@ pub struct Provider {
     /// when the slash happened (frozen or closed); `pay_pending_slash` sends it. Not part of
     /// `staked` or `unbonding`, so the provider can never withdraw it.
     pub slash_pending: u64,
+    /// Until when a submitted result of this provider can still be slashed by its own job's terms
+    /// (submission + challenge window + twice the dispute timeout, the latest over its results).
+    /// Unbonding stake is not withdrawn before it: a job's terms may be longer than the market's
+    /// unbonding period is now, and unbonding stake counts in a slash.
+    pub slashable_until: i64,
     /// Room for fields added later without a migration.
-    pub reserved: [u8; 48],
+    pub reserved: [u8; 40],
 }
 
 impl Provider {

@@ -7,7 +7,9 @@ use crate::{
 };
 use anchor_lang::prelude::*;
 
-/// The client accepts a submitted result before the challenge window ends, settling at once.
+/// The client accepts a submitted result, settling at once: before the challenge window ends, or
+/// while it is disputed (the client conceding its own dispute, which pays the provider its bond,
+/// or overruling a verifier's lone fail vote on work it is paying for).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct AcceptResult<'info> {
@@ -22,7 +24,10 @@ impl AcceptResult<'_> {
         require_no_remaining_accounts(ctx.remaining_accounts)?;
         let timestamp = now()?;
         let settle = &mut ctx.accounts.settle;
-        settle.job.require_state(JobState::Submitted)?;
+        require!(
+            matches!(settle.job.state, JobState::Submitted | JobState::Disputed),
+            MarketError::InvalidJobState
+        );
         let (settlement, billed_secs) = settle.complete(timestamp)?;
         let event = completed_event(
             settle,

@@ -9,8 +9,8 @@ use crate::{
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-/// The client disputes a submitted result inside its challenge window, putting up the market's
-/// dispute bond into the job's escrow. The job cannot be finalized until verifiers reach a quorum,
+/// The client disputes a submitted result inside its challenge window, putting up the dispute bond
+/// of the job's terms into the job's escrow. The job cannot be finalized until verifiers reach a quorum,
 /// the market authority rules (after the dispute timeout), or, after twice the timeout, anyone
 /// settles it by the default (`settle_dispute`: the result stands).
 #[event_cpi]

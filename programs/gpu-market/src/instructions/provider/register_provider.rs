@@ -107,7 +107,8 @@ impl RegisterProvider<'_> {
             payout_vault_bump: ctx.bumps.payout_vault,
             locked_stake: 0,
             slash_pending: 0,
-            reserved: [0; 48],
+            slashable_until: 0,
+            reserved: [0; 40],
         });
         let counters = &mut accounts.market.counters;
         counters.providers = counters.providers.safe_add(1)?;

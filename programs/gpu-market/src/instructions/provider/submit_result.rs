@@ -72,6 +72,10 @@ impl SubmitResult<'_> {
         job.submitted_slot = clock.slot;
         let provider = &mut accounts.provider;
         provider.gpus_in_use = provider.gpus_in_use.safe_sub(job.requirements.gpu_count)?;
+        let challengeable_until = job
+            .challenge_window_ends()?
+            .safe_add(2 * i64::from(job.terms.dispute_timeout_secs))?;
+        provider.slashable_until = provider.slashable_until.max(challengeable_until);
         provider.invariant()?;
 
         let challenge_ends_at = clock

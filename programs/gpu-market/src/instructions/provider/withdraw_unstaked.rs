@@ -59,6 +59,10 @@ impl WithdrawUnstaked<'_> {
             timestamp >= self.provider.unbonding_unlock_at,
             MarketError::UnbondingNotFinished
         );
+        require!(
+            timestamp >= self.provider.slashable_until,
+            MarketError::StakeStillSlashable
+        );
         Ok(())
     }
 

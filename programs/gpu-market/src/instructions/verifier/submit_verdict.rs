@@ -13,7 +13,7 @@ use crate::{
 use anchor_lang::{prelude::*, solana_program::sysvar::SysvarId};
 
 /// A registered verifier votes on a submitted (or disputed) result after re-executing the sampled
-/// chunks. The vote that reaches the market's quorum decides the job: a pass quorum settles it at
+/// chunks. The vote that reaches the job's quorum (its terms) decides the job: a pass quorum settles it at
 /// once; a fail quorum refunds the client in full, slashes the provider at the fraud rate and jails it.
 /// A fail vote short of the quorum on a submitted job disputes it, so that the window's end cannot
 /// pay a result a verifier found wrong: it then waits for a quorum, a ruling or the dispute default.
