@@ -146,7 +146,7 @@ pub struct Settlement {
 /// The market parameters a job settles on, and where its slashes go, copied from the market when the
 /// job is created: an `update_market` applies to jobs created after it, so neither the client's nor
 /// the provider's terms move under a live job, and a provider reads them before it takes the job.
-/// (The job's verifiers are fixed the same way: those registered before it was created.)
+/// (No verifier joins a live job either: one may vote only on jobs created after it was added.)
 #[derive(
     AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
 )]
