@@ -128,8 +128,11 @@ async fn the_agent_resumes_what_it_holds_and_a_silent_provider_gets_a_fail_vote(
     );
 
     let endpoints = EndpointClient::default();
+    // Each probe on a new connection: a connection pooled from before a restart is served by its
+    // own task, which outlives the agent that accepted it, and would say nothing about the agent.
     let chunk_ok = async |index: u32| {
-        let proof = endpoints.chunk(&endpoint, &job, index).await.ok()?;
+        let fresh = EndpointClient::default();
+        let proof = fresh.chunk(&endpoint, &job, index).await.ok()?;
         let output = proof
             .verified_output(&submitted.result.merkle_root, submitted.result.chunk_count)
             .expect("the proof checks");
