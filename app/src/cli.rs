@@ -400,8 +400,33 @@ pub enum JobCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum VerifierCommand {
-    /// Add a verifier to the market (signed by the market authority)
+    /// Add a verifier to the market (signed by the market authority); it votes once it has staked
+    /// at least the market's verifier bond
     Register { verifier: Pubkey },
+    /// Stop a verifier from voting (signed by the market authority); it closes once its verdicts
+    /// are settled
+    Remove { verifier: Pubkey },
+    /// Add verifier stake (stake tokens, e.g. 250): each vote locks the job's verifier bond of it,
+    /// lost if a verifier quorum decides the job the other way
+    Stake {
+        amount: String,
+        /// Token account to take it from [default: the keypair's ATA]
+        #[arg(long)]
+        source: Option<Pubkey>,
+    },
+    /// Withdraw verifier stake that no open verdict locks (stake tokens, e.g. 100)
+    Withdraw {
+        amount: String,
+        /// [default: the keypair's ATA of the stake mint]
+        #[arg(long)]
+        destination: Option<Pubkey>,
+    },
+    /// Leave a market that removed this verifier: its whole stake comes back
+    Close {
+        /// [default: the keypair's ATA of the stake mint]
+        #[arg(long)]
+        destination: Option<Pubkey>,
+    },
     /// Run the verifier
     Run {
         /// Seconds a provider has to serve the sampled chunks
@@ -1433,13 +1458,31 @@ async fn close_job(ctx: &Ctx, job: Pubkey, destination: Option<Pubkey>) -> anyho
         .cluster
         .token_balance(&gpu_market::pda::find_escrow_vault_address(&job).0)
         .await?;
-    let signature = ctx
-        .send(
-            "close_job",
-            &[ix::close_job(&keys, &me, &job, &destination)],
-            &signer,
-        )
-        .await?;
+    // Each verdict on the job is closed first (its bond settled by the job's outcome): the program
+    // refuses to close a job with open verdicts.
+    let mut instructions: Vec<_> = ctx
+        .cluster
+        .verdicts_on(&job)
+        .await?
+        .into_iter()
+        .map(|(_, verdict)| {
+            ix::close_verdict_to(
+                &keys,
+                &me,
+                &verdict.authority,
+                &job,
+                &j.terms.slash_destination,
+            )
+        })
+        .collect();
+    // Three closes fit in one transaction beside close_job; more go ahead in their own.
+    while instructions.len() > 3 {
+        let rest = instructions.split_off(3);
+        ctx.send("close_verdict", &instructions, &signer).await?;
+        instructions = rest;
+    }
+    instructions.push(ix::close_job(&keys, &me, &job, &destination));
+    let signature = ctx.send("close_job", &instructions, &signer).await?;
     ctx.report(
         "close_job",
         &signature,
@@ -1551,6 +1594,26 @@ async fn verifier(ctx: &Ctx, command: VerifierCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        VerifierCommand::Remove { verifier } => {
+            let keys = ctx.keys().await?;
+            let signature = ctx
+                .send(
+                    "remove_verifier",
+                    &[ix::remove_verifier(&keys, &verifier)],
+                    &signer,
+                )
+                .await?;
+            ctx.report(
+                "remove_verifier",
+                &signature,
+                json!({ "verifier": keys.verifier(&verifier).to_string() }),
+                format!("{verifier} votes no more in market {}", keys.market),
+            );
+            Ok(())
+        }
+        VerifierCommand::Stake { .. }
+        | VerifierCommand::Withdraw { .. }
+        | VerifierCommand::Close { .. } => verifier_stake(ctx, command, &signer).await,
         VerifierCommand::Run {
             proof_timeout_secs,
             no_crank,
@@ -1572,6 +1635,67 @@ async fn verifier(ctx: &Ctx, command: VerifierCommand) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// The verifier's own stake commands, signed by its keypair.
+async fn verifier_stake(
+    ctx: &Ctx,
+    command: VerifierCommand,
+    signer: &Keypair,
+) -> anyhow::Result<()> {
+    let keys = ctx.keys().await?;
+    let me = signer.pubkey();
+    let decimals = mint_decimals(&ctx.cluster, &keys.stake_mint).await?;
+    let own_account = get_associated_token_address_with_program_id(
+        &me,
+        &keys.stake_mint,
+        &keys.stake_token_program,
+    );
+    let (label, instruction, message) = match command {
+        VerifierCommand::Stake { amount, source } => {
+            let units = parse_amount(&amount, decimals)?;
+            (
+                "stake_verifier",
+                ix::stake_verifier(&keys, &me, &source.unwrap_or(own_account), units),
+                format!(
+                    "staked {} more as a verifier",
+                    format_amount(units, decimals)
+                ),
+            )
+        }
+        VerifierCommand::Withdraw {
+            amount,
+            destination,
+        } => {
+            let units = parse_amount(&amount, decimals)?;
+            let destination = destination.unwrap_or(own_account);
+            (
+                "withdraw_verifier_stake",
+                ix::withdraw_verifier_stake(&keys, &me, &destination, units),
+                format!(
+                    "{} of verifier stake sent to {destination}",
+                    format_amount(units, decimals)
+                ),
+            )
+        }
+        VerifierCommand::Close { destination } => {
+            let destination = destination.unwrap_or(own_account);
+            (
+                "close_verifier",
+                ix::close_verifier(&keys, &me, &destination),
+                format!("verifier closed; its stake sent to {destination}"),
+            )
+        }
+        _ => unreachable!("only stake commands are routed here"),
+    };
+    let signature = ctx.send(label, &[instruction], signer).await?;
+    ctx.report(
+        label,
+        &signature,
+        json!({ "verifier": keys.verifier(&me).to_string() }),
+        message,
+    );
+    Ok(())
 }
 
 async fn run_demo(args: DemoArgs, output: OutputFormat) -> anyhow::Result<()> {

@@ -60,6 +60,9 @@ const ONE_PAYMENT: u64 = 1_000_000;
 const ONE_STAKE: u64 = 1_000_000_000;
 /// Stake tokens per GPU the demo market asks for.
 const STAKE_PER_GPU: u64 = 100 * ONE_STAKE;
+/// Verifier bonds each demo verifier stakes: more than the demo's jobs, so stake never stops a vote
+/// (the agent frees a bond again when it closes the verdict after the job settles).
+const DEMO_VERIFIER_BONDS: u64 = 64;
 /// How long a demo job may run; the offline provider's job expires after this.
 const JOB_MAX_SECS: u32 = 30;
 /// A client withdraws a job nobody took within this long.
@@ -495,6 +498,17 @@ pub async fn run(
         let wallet = Arc::new(setup.wallet(5).await?);
         setup
             .send(&[ix::add_verifier(&keys, &wallet.pubkey())], &[])
+            .await?;
+        // Enough stake for every job of the demo at once: each vote locks the verifier bond.
+        let stake = demo_params().verifier_bond * DEMO_VERIFIER_BONDS;
+        let source = setup
+            .token_account(&stake_mint, &wallet.pubkey(), stake)
+            .await?;
+        setup
+            .send(
+                &[ix::stake_verifier(&keys, &wallet.pubkey(), &source, stake)],
+                &[&wallet],
+            )
             .await?;
         let verifier = VerifierAgent::new(
             cluster.clone(),

@@ -4,6 +4,10 @@
 //! root, recomputes the chunks, and votes with an evidence hash. A provider that does not serve the
 //! samples within the proof timeout gets a fail vote, with the reason logged.
 //!
+//! Each vote locks the job's verifier bond out of the verifier's stake; the agent votes only while
+//! its free stake covers the bond, and closes its verdicts once their jobs settle, which frees the
+//! bond again (or loses it, when a quorum decided the job the other way).
+//!
 //! It also cranks what anyone may crank: expiring jobs past their deadline and finalizing results
 //! whose challenge window closed without a quorum.
 
@@ -122,6 +126,14 @@ impl VerifierAgent {
         *self.keys.lock().expect("not poisoned") = keys;
         let jobs = self.cluster.jobs(&keys.market).await?;
         let me = self.keypair.pubkey();
+        self.close_settled_verdicts(&keys, &jobs).await?;
+        let registration: Verifier = self
+            .cluster
+            .require(&self.verifier, "verifier account")
+            .await?;
+        // Stake a new vote may lock: what is free now, less what votes being prepared will lock.
+        let mut free_stake = registration.free_stake()?;
+        let mut short_of_stake = 0;
         let my_provider = keys.provider(&me);
         // Forget results that are no longer under review.
         let reviewing: HashSet<(Pubkey, u64)> = jobs
@@ -189,6 +201,15 @@ impl VerifierAgent {
                         self.voted.lock().expect("not poisoned").insert(id);
                         continue;
                     }
+                    if registration.removed_at != 0 {
+                        continue;
+                    }
+                    let bond = job.terms.verifier_bond;
+                    if free_stake < bond {
+                        short_of_stake += 1;
+                        continue;
+                    }
+                    free_stake -= bond;
                     self.checking.lock().expect("not poisoned").insert(id);
                     let this = self.clone();
                     // The job's own terms: a market update does not change a live job's sample.
@@ -208,6 +229,44 @@ impl VerifierAgent {
                     .await;
                 }
                 _ => {}
+            }
+        }
+        if registration.removed_at != 0 {
+            tracing::warn!(verifier = %self.verifier, "removed from the market: votes no more; `gpu-market verifier close` once its verdicts are closed");
+        } else if short_of_stake > 0 {
+            tracing::warn!(
+                verifier = %self.verifier,
+                jobs = short_of_stake,
+                free_stake = registration.free_stake()?,
+                "not voting: free stake is below the verifier bond (`gpu-market verifier stake`)"
+            );
+        }
+        Ok(())
+    }
+
+    /// Closes this verifier's verdicts on settled jobs, which frees (or, after a vote against a
+    /// quorum's decision, forfeits) their bonds and returns their rent.
+    async fn close_settled_verdicts(
+        &self,
+        keys: &MarketKeys,
+        jobs: &[(Pubkey, Job)],
+    ) -> anyhow::Result<()> {
+        let settled: HashMap<Pubkey, &Job> = jobs
+            .iter()
+            .filter(|(_, job)| job.state.is_settled())
+            .map(|(key, job)| (*key, job))
+            .collect();
+        let me = self.keypair.pubkey();
+        for (_, verdict) in self.cluster.verdicts_of(&self.verifier).await? {
+            if let Some(job) = settled.get(&verdict.job) {
+                let close = ix::close_verdict_to(
+                    keys,
+                    &me,
+                    &me,
+                    &verdict.job,
+                    &job.terms.slash_destination,
+                );
+                self.crank("close_verdict", close).await;
             }
         }
         Ok(())
@@ -327,6 +386,11 @@ impl VerifierAgent {
                 ) =>
             {
                 self.voted.lock().expect("not poisoned").insert(id);
+                Ok(())
+            }
+            // Votes in flight from an earlier round locked the stake meanwhile: tried again later.
+            Err(TxFailure::Program { name, .. }) if name == "InsufficientVerifierStake" => {
+                tracing::warn!(job = %key, "not voted: free stake below the verifier bond");
                 Ok(())
             }
             Err(error) => Err(error.into()),

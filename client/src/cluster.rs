@@ -7,7 +7,7 @@ use crate::{
 use anchor_lang::{AccountDeserialize, Discriminator};
 use gpu_market::{
     constants::SAMPLE_SEED_DELAY_SLOTS,
-    state::{Job, Market, Provider},
+    state::{Job, Market, Provider, Verdict},
     verification::{self, SeedSlot},
 };
 use solana_client::{
@@ -117,13 +117,19 @@ impl Cluster {
         &self,
         market: &Pubkey,
     ) -> anyhow::Result<Vec<(Pubkey, T)>> {
+        self.with_key_at(MARKET_OFFSET, market).await
+    }
+
+    /// Every account of type `T` that holds `key` at byte `offset`.
+    async fn with_key_at<T: AccountDeserialize + Discriminator>(
+        &self,
+        offset: usize,
+        key: &Pubkey,
+    ) -> anyhow::Result<Vec<(Pubkey, T)>> {
         let config = RpcProgramAccountsConfig {
             filters: Some(vec![
                 RpcFilterType::Memcmp(Memcmp::new_raw_bytes(0, T::DISCRIMINATOR.to_vec())),
-                RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
-                    MARKET_OFFSET,
-                    market.to_bytes().to_vec(),
-                )),
+                RpcFilterType::Memcmp(Memcmp::new_raw_bytes(offset, key.to_bytes().to_vec())),
             ]),
             account_config: RpcAccountInfoConfig {
                 encoding: Some(UiAccountEncoding::Base64),
@@ -152,6 +158,18 @@ impl Cluster {
 
     pub async fn jobs(&self, market: &Pubkey) -> anyhow::Result<Vec<(Pubkey, Job)>> {
         self.of_market(market).await
+    }
+
+    /// The verdicts still open on `job` (each must be closed before the job can be).
+    pub async fn verdicts_on(&self, job: &Pubkey) -> anyhow::Result<Vec<(Pubkey, Verdict)>> {
+        // `Verdict.job` follows the discriminator.
+        self.with_key_at(8, job).await
+    }
+
+    /// The open verdicts of the Verifier account `verifier`.
+    pub async fn verdicts_of(&self, verifier: &Pubkey) -> anyhow::Result<Vec<(Pubkey, Verdict)>> {
+        // `Verdict.verifier` follows the discriminator and `job`.
+        self.with_key_at(8 + 32, verifier).await
     }
 
     pub async fn providers(&self, market: &Pubkey) -> anyhow::Result<Vec<(Pubkey, Provider)>> {

@@ -9,6 +9,7 @@ use gpu_market::{
         find_bid_address, find_escrow_vault_address, find_event_authority_address,
         find_job_address, find_market_address, find_payout_vault_address, find_provider_address,
         find_stake_vault_address, find_verdict_address, find_verifier_address,
+        find_verifier_stake_vault_address,
     },
 };
 use solana_sdk::{instruction::Instruction, pubkey::Pubkey, sysvar::slot_hashes};
@@ -34,6 +35,10 @@ impl MarketKeys {
 
     pub fn verifier(&self, verifier_authority: &Pubkey) -> Pubkey {
         find_verifier_address(&self.market, verifier_authority).0
+    }
+
+    pub fn verifier_stake_vault(&self, verifier_authority: &Pubkey) -> Pubkey {
+        find_verifier_stake_vault_address(&self.verifier(verifier_authority)).0
     }
 }
 
@@ -141,6 +146,9 @@ pub fn add_verifier(m: &MarketKeys, verifier_authority: &Pubkey) -> Instruction 
             market: m.market,
             verifier_authority: *verifier_authority,
             verifier: m.verifier(verifier_authority),
+            stake_mint: m.stake_mint,
+            stake_vault: m.verifier_stake_vault(verifier_authority),
+            stake_token_program: m.stake_token_program,
             system_program: system_program::ID,
             event_authority: event_authority(),
             program: gpu_market::ID,
@@ -722,16 +730,129 @@ pub fn reinstate_provider(m: &MarketKeys, provider: &Pubkey) -> Instruction {
     )
 }
 
-pub fn close_verdict(m: &MarketKeys, verifier_authority: &Pubkey, job: &Pubkey) -> Instruction {
+/// Closes `verifier_authority`'s verdict on `job`; `actor` signs (anyone). The job's slash
+/// destination is taken to be the market's (`close_verdict_to` names another).
+pub fn close_verdict(
+    m: &MarketKeys,
+    actor: &Pubkey,
+    verifier_authority: &Pubkey,
+    job: &Pubkey,
+) -> Instruction {
+    close_verdict_to(m, actor, verifier_authority, job, &m.slash_destination)
+}
+
+/// [`close_verdict`] for a job whose terms name `slash_destination` (the market's when the job
+/// was created).
+pub fn close_verdict_to(
+    m: &MarketKeys,
+    actor: &Pubkey,
+    verifier_authority: &Pubkey,
+    job: &Pubkey,
+    slash_destination: &Pubkey,
+) -> Instruction {
     let verifier = m.verifier(verifier_authority);
     build(
         accounts::CloseVerdict {
-            authority: *verifier_authority,
+            actor: *actor,
             verdict: find_verdict_address(job, &verifier).0,
+            verifier_authority: *verifier_authority,
             job: *job,
+            verifier,
+            stake_vault: m.verifier_stake_vault(verifier_authority),
+            slash_destination: *slash_destination,
+            stake_mint: m.stake_mint,
+            stake_token_program: m.stake_token_program,
             event_authority: event_authority(),
             program: gpu_market::ID,
         },
         instruction::CloseVerdict {},
+    )
+}
+
+/// Stakes `amount` from the verifier wallet's stake-mint account `source`.
+pub fn stake_verifier(
+    m: &MarketKeys,
+    verifier_authority: &Pubkey,
+    source: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    build(
+        accounts::StakeVerifier {
+            authority: *verifier_authority,
+            market: m.market,
+            verifier: m.verifier(verifier_authority),
+            stake_mint: m.stake_mint,
+            stake_vault: m.verifier_stake_vault(verifier_authority),
+            source: *source,
+            stake_token_program: m.stake_token_program,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::StakeVerifier { amount },
+    )
+}
+
+pub fn withdraw_verifier_stake(
+    m: &MarketKeys,
+    verifier_authority: &Pubkey,
+    destination: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    build(
+        accounts::WithdrawVerifierStake {
+            authority: *verifier_authority,
+            market: m.market,
+            verifier: m.verifier(verifier_authority),
+            stake_mint: m.stake_mint,
+            stake_vault: m.verifier_stake_vault(verifier_authority),
+            destination: *destination,
+            stake_token_program: m.stake_token_program,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::WithdrawVerifierStake { amount },
+    )
+}
+
+pub fn close_verifier(
+    m: &MarketKeys,
+    verifier_authority: &Pubkey,
+    destination: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::CloseVerifier {
+            authority: *verifier_authority,
+            market: m.market,
+            market_authority: m.authority,
+            verifier: m.verifier(verifier_authority),
+            stake_mint: m.stake_mint,
+            stake_vault: m.verifier_stake_vault(verifier_authority),
+            destination: *destination,
+            stake_token_program: m.stake_token_program,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::CloseVerifier {},
+    )
+}
+
+pub fn pay_verifier_pending_slash(
+    m: &MarketKeys,
+    cranker: &Pubkey,
+    verifier_authority: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::PayVerifierPendingSlash {
+            cranker: *cranker,
+            market: m.market,
+            verifier: m.verifier(verifier_authority),
+            stake_vault: m.verifier_stake_vault(verifier_authority),
+            slash_destination: m.slash_destination,
+            stake_mint: m.stake_mint,
+            stake_token_program: m.stake_token_program,
+            event_authority: event_authority(),
+            program: gpu_market::ID,
+        },
+        instruction::PayVerifierPendingSlash {},
     )
 }

@@ -549,6 +549,11 @@ pub async fn apply(
         // Counted as slashed when the slash happened; this only moves the tokens.
         E::PendingSlashPaid(_) => None,
         E::VerdictSubmitted(_) | E::VerdictClosed(_) | E::DisputeResolved(_) => None,
+        // Verifier stake lives in the events table; no derived table reads it yet.
+        E::VerifierStaked(_)
+        | E::VerifierStakeWithdrawn(_)
+        | E::VerifierClosed(_)
+        | E::VerifierPendingSlashPaid(_) => None,
         E::JobStarted(e) => {
             sqlx::query(
                 "UPDATE jobs SET provider = $2, state = 'running', price_per_gpu_hour = $3, \

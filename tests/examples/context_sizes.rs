@@ -55,6 +55,10 @@ fn main() {
         SettleDispute,
         SubmitVerdict,
         CloseVerdict,
+        StakeVerifier,
+        WithdrawVerifierStake,
+        CloseVerifier,
+        PayVerifierPendingSlash,
     );
     rows.sort_by_key(|(_, bytes)| std::cmp::Reverse(*bytes));
     println!("| accounts context | bytes | share of a 4 KiB frame |");

@@ -219,8 +219,23 @@ async fn main() {
             &verifier,
         ),
         sized(
-            "close_verdict (verifier)",
-            ix::close_verdict(&m, &verifier.pubkey(), &j.job),
+            "close_verdict (anyone, once the job is settled; settles the vote's bond)",
+            ix::close_verdict(&m, &verifier.pubkey(), &verifier.pubkey(), &j.job),
+            &verifier,
+        ),
+        sized(
+            "stake_verifier (verifier)",
+            ix::stake_verifier(&m, &verifier.pubkey(), &Pubkey::new_unique(), 1),
+            &verifier,
+        ),
+        sized(
+            "withdraw_verifier_stake (verifier)",
+            ix::withdraw_verifier_stake(&m, &verifier.pubkey(), &Pubkey::new_unique(), 1),
+            &verifier,
+        ),
+        sized(
+            "pay_verifier_pending_slash (anyone, after a deferred slash)",
+            ix::pay_verifier_pending_slash(&m, &verifier.pubkey(), &verifier.pubkey()),
             &verifier,
         ),
         sized(

@@ -193,6 +193,75 @@ impl ProviderFixture {
     }
 }
 
+/// A verifier wallet the market authority added, with its own stake-mint account.
+pub struct VerifierFixture {
+    pub authority: Keypair,
+    pub verifier: Pubkey,
+    pub stake_vault: Pubkey,
+    /// The wallet's own stake-mint account.
+    pub stake_account: Pubkey,
+}
+
+/// Whole stake tokens a verifier fixture stakes by default: three votes' bonds under
+/// [`default_params`].
+pub const VERIFIER_STAKE: u64 = 300;
+
+impl VerifierFixture {
+    /// Added by `market_authority`, holding `stake_tokens` whole tokens of which it staked `staked`
+    /// (a stake of 0 sends no `stake_verifier`).
+    pub async fn added(
+        ctx: &mut impl Chain,
+        m: &MarketKeys,
+        market_authority: &Keypair,
+        stake_tokens: u64,
+        staked: u64,
+    ) -> Self {
+        let authority = ctx.funded_wallet(1).await;
+        let stake_account = ctx
+            .create_token_account(&m.stake_token_program, &m.stake_mint, &authority.pubkey())
+            .await;
+        if stake_tokens > 0 {
+            ctx.mint_to(
+                &m.stake_token_program,
+                &m.stake_mint,
+                &stake_account,
+                stake_tokens * ONE_STAKE,
+            )
+            .await;
+        }
+        let key = authority.pubkey();
+        let mut ixs = vec![ix::add_verifier(m, &key)];
+        if staked > 0 {
+            ixs.push(ix::stake_verifier(
+                m,
+                &key,
+                &stake_account,
+                staked * ONE_STAKE,
+            ));
+        }
+        if staked > 0 {
+            ctx.ok(&ixs, &[market_authority, &authority]).await;
+        } else {
+            ctx.ok(&ixs, &[market_authority]).await;
+        }
+        Self {
+            verifier: m.verifier(&key),
+            stake_vault: m.verifier_stake_vault(&key),
+            authority,
+            stake_account,
+        }
+    }
+
+    /// Added and staked with [`VERIFIER_STAKE`] tokens: ready to vote.
+    pub async fn staked(ctx: &mut impl Chain, m: &MarketKeys, market_authority: &Keypair) -> Self {
+        Self::added(ctx, m, market_authority, VERIFIER_STAKE, VERIFIER_STAKE).await
+    }
+
+    pub fn key(&self) -> Pubkey {
+        self.authority.pubkey()
+    }
+}
+
 /// One payment token, in base units.
 pub const ONE_USDC: u64 = 1_000_000;
 /// A bid expiry that never comes, for tests about something other than expiry.

@@ -20,7 +20,9 @@ use gpu_market::{
 use gpu_market_client::{Cluster, ix};
 use gpu_market_tests::{
     Chain, RpcChain,
-    fixtures::{ClientFixture, MarketFixture, ProviderFixture, job_args, rtx4090_spec},
+    fixtures::{
+        ClientFixture, MarketFixture, ProviderFixture, VerifierFixture, job_args, rtx4090_spec,
+    },
 };
 use solana_commitment_config::CommitmentConfig;
 use solana_sdk::{pubkey::Pubkey, signer::Signer};
@@ -80,13 +82,9 @@ async fn the_agent_resumes_what_it_holds_and_a_silent_provider_gets_a_fail_vote(
     let client = ClientFixture::new(&mut chain, &m, 100).await;
     // A job's verifiers are those registered before it: this one is added now, its agent started
     // once the provider has gone silent.
-    let verifier = chain.funded_wallet(5).await;
-    chain
-        .ok(
-            &[ix::add_verifier(&m, &verifier.pubkey())],
-            &[&market.authority],
-        )
-        .await;
+    let verifier = VerifierFixture::staked(&mut chain, &m, &market.authority)
+        .await
+        .authority;
     let spec = Spec::Matmul(Matmul::demo(5));
     let mut args = job_args(1);
     args.workload = Workload {

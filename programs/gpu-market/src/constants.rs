@@ -21,6 +21,8 @@ pub const SEED_ESCROW_VAULT: &[u8] = b"escrow";
 pub const SEED_VERDICT: &[u8] = b"verdict";
 #[constant]
 pub const SEED_BID: &[u8] = b"bid";
+#[constant]
+pub const SEED_VERIFIER_STAKE_VAULT: &[u8] = b"verifier-stake";
 
 /// Basis points in one whole.
 pub const BPS_DENOMINATOR: u64 = 10_000;

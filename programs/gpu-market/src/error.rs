@@ -192,4 +192,22 @@ pub enum MarketError {
         "A submitted result can still be challenged or disputed under its job's terms (Provider::slashable_until): unbonding stake stays until then"
     )]
     StakeStillSlashable,
+
+    // --- verifier stake ---
+    #[msg(
+        "The verifier's free stake is below the job's verifier bond: stake more, or wait for open verdicts to close"
+    )]
+    InsufficientVerifierStake,
+    #[msg("The verifier was removed from the market and votes no more")]
+    VerifierWasRemoved,
+    #[msg("Only a removed verifier can close its account")]
+    VerifierNotRemoved,
+    #[msg(
+        "Verdicts on this job (or of this verifier) are still open: close them first with close_verdict"
+    )]
+    VerdictsOpen,
+    #[msg("That much of the verifier's stake is locked by open verdicts")]
+    VerifierStakeLocked,
+    #[msg("The verifier bond must be more than zero: a vote must put stake at risk")]
+    InvalidVerifierBond,
 }

@@ -382,6 +382,64 @@ pub struct VerdictClosed {
     /// Lamports of rent returned to the verifier's wallet.
     pub rent_returned: u64,
     pub timestamp: i64,
+    /// The Verifier account that voted.
+    pub verifier: Pubkey,
+    pub pass: bool,
+    /// How a verifier quorum decided the job (see `Job::quorum_decision`); `None`: nobody is slashed.
+    pub quorum_decision: Option<bool>,
+    /// Stake-mint units the vote had locked, now released (less `slashed`).
+    pub bond: u64,
+    /// Taken from the verifier's stake: its bond, when it voted against the quorum's decision.
+    pub slashed: u64,
+    /// The slash stays in the verifier's stake vault until `pay_verifier_pending_slash`: the slash
+    /// destination could not receive it.
+    pub slash_deferred: bool,
+    /// The verifier's stake and its locked part after this.
+    pub verifier_staked: u64,
+    pub verifier_locked: u64,
+    /// Anyone may close a settled job's verdict; recorded here.
+    pub actor: Pubkey,
+}
+
+#[event]
+pub struct VerifierStaked {
+    pub market: Pubkey,
+    pub verifier: Pubkey,
+    pub amount: u64,
+    /// The verifier's stake after this.
+    pub staked: u64,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct VerifierStakeWithdrawn {
+    pub market: Pubkey,
+    pub verifier: Pubkey,
+    pub amount: u64,
+    /// The verifier's stake and its locked part after this.
+    pub staked: u64,
+    pub locked: u64,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct VerifierClosed {
+    pub market: Pubkey,
+    pub verifier: Pubkey,
+    pub verifier_authority: Pubkey,
+    /// Stake-mint units returned to the verifier.
+    pub stake_returned: u64,
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct VerifierPendingSlashPaid {
+    pub market: Pubkey,
+    pub verifier: Pubkey,
+    pub slash_destination: Pubkey,
+    pub amount: u64,
+    pub actor: Pubkey,
+    pub timestamp: i64,
 }
 
 #[event]

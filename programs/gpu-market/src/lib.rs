@@ -64,12 +64,12 @@ pub mod gpu_market {
         SetPaused::handler(ctx, false)
     }
 
-    /// Registers a wallet as a verifier of this market.
+    /// Registers a wallet as a verifier of this market, with the vault for its stake.
     pub fn add_verifier(ctx: Context<AddVerifier>) -> Result<()> {
         AddVerifier::handler(ctx)
     }
 
-    /// Deregisters a verifier and returns its account's rent to the authority.
+    /// Stops a verifier from voting; its open verdicts still settle, then it may close.
     pub fn remove_verifier(ctx: Context<RemoveVerifier>) -> Result<()> {
         RemoveVerifier::handler(ctx)
     }
@@ -232,6 +232,11 @@ pub mod gpu_market {
         PayPendingSlash::handler(ctx)
     }
 
+    /// Sends a verifier's bond slashed while the slash destination could not receive it.
+    pub fn pay_verifier_pending_slash(ctx: Context<PayVerifierPendingSlash>) -> Result<()> {
+        PayVerifierPendingSlash::handler(ctx)
+    }
+
     // --- verifier ---
 
     /// Votes on a submitted result; the vote that reaches the quorum settles or fails the job.
@@ -243,9 +248,25 @@ pub mod gpu_market {
         SubmitVerdict::handler(ctx, pass, evidence_hash)
     }
 
-    /// Returns a verdict account's rent to its verifier once the job no longer needs the vote.
+    /// Settles a vote's bond once its job is settled (slashed if a quorum decided the other way)
+    /// and returns the verdict's rent to its verifier. Anyone may call it.
     pub fn close_verdict(ctx: Context<CloseVerdict>) -> Result<()> {
         CloseVerdict::handler(ctx)
+    }
+
+    /// Adds to a verifier's stake, which its votes put at risk.
+    pub fn stake_verifier(ctx: Context<StakeVerifier>, amount: u64) -> Result<()> {
+        StakeVerifier::handler(ctx, amount)
+    }
+
+    /// Takes back verifier stake that no open verdict locks.
+    pub fn withdraw_verifier_stake(ctx: Context<WithdrawVerifierStake>, amount: u64) -> Result<()> {
+        WithdrawVerifierStake::handler(ctx, amount)
+    }
+
+    /// A removed verifier with no open verdicts takes its stake back and closes its accounts.
+    pub fn close_verifier(ctx: Context<CloseVerifier>) -> Result<()> {
+        CloseVerifier::handler(ctx)
     }
 }
 

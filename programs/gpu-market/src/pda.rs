@@ -26,6 +26,10 @@ pub fn find_verifier_address(market: &Pubkey, authority: &Pubkey) -> (Pubkey, u8
     Pubkey::find_program_address(&[SEED_VERIFIER, market.as_ref(), authority.as_ref()], &ID)
 }
 
+pub fn find_verifier_stake_vault_address(verifier: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[SEED_VERIFIER_STAKE_VAULT, verifier.as_ref()], &ID)
+}
+
 pub fn find_job_address(market: &Pubkey, client: &Pubkey, nonce: u64) -> (Pubkey, u8) {
     Pubkey::find_program_address(
         &[

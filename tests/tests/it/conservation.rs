@@ -12,10 +12,16 @@
 //!   match the jobs it holds;
 //! - on the stake side, no stake token is created or destroyed, each stake vault holds exactly its
 //!   provider's staked plus unbonding stake, and the slash destination holds exactly what the market
-//!   and the providers record as slashed (expiries, abandons and verifier fail quorums slash).
+//!   and the providers record as slashed (expiries, abandons and verifier fail quorums slash), plus
+//!   the bonds of verifiers that voted against a quorum;
+//! - each verifier's stake vault holds exactly its stake (plus a deferred slash), its locked stake
+//!   is the sum of its open verdicts' bonds, and each job counts exactly the verdicts cast on it
+//!   that are still open.
 //!
-//! The sequences include disputes (with their bonds), verifier votes (quorum 2 of 3), the
-//! authority's rulings, disputes settled by default and reinstatements, so completions and failures by verification go through the same checks.
+//! The sequences include disputes (with their bonds), verifier votes (quorum 2 of 3) and the
+//! closing of their verdicts, verifiers staking and withdrawing, the authority's rulings, disputes
+//! settled by default and reinstatements, so completions and failures by verification go through
+//! the same checks.
 //!
 //! At the end it settles and closes every job, claims every payout, and checks that every escrow and
 //! payout vault is empty. It also counts the operations the chain accepted and fails if any kind never
@@ -28,7 +34,8 @@
 use gpu_market::{
     CreateJobArgs, DisputeRuling, UpdateProviderArgs,
     constants::SAMPLE_SEED_DELAY_SLOTS,
-    state::{Job, JobState, Market, Provider, ProviderStatus},
+    pda::find_verdict_address,
+    state::{Job, JobState, Market, Provider, ProviderStatus, Verdict, Verifier},
     verification,
 };
 use gpu_market_tests::{Chain, TestContext, fixtures::*, ix, ix::MarketKeys};
@@ -38,7 +45,7 @@ use proptest::{
 };
 use solana_sdk::{
     instruction::Instruction, program_pack::Pack, pubkey::Pubkey, signature::Keypair,
-    signer::Signer as _, sysvar::slot_hashes,
+    sysvar::slot_hashes,
 };
 
 const CLIENTS: usize = 3;
@@ -104,6 +111,13 @@ enum Op {
     /// stands); the seed is recorded first if it still can be.
     SettleDispute(usize),
     Reinstate(usize),
+    /// A verifier stakes `tokens` more whole tokens, or withdraws that many (refused beyond its
+    /// free stake).
+    VerifierStake {
+        verifier: usize,
+        tokens: u64,
+        withdraw: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -130,6 +144,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (job.clone(), any::<bool>()).prop_map(|(job, pay)| Op::Resolve { job, pay }),
         1 => job.clone().prop_map(Op::SettleDispute),
         3 => (0..PROVIDERS).prop_map(Op::Reinstate),
+        1 => (0..VERIFIERS, 1..100u64, any::<bool>())
+            .prop_map(|(verifier, tokens, withdraw)| Op::VerifierStake { verifier, tokens, withdraw }),
     ]
 }
 
@@ -144,7 +160,7 @@ struct World {
     ctx: TestContext,
     m: MarketKeys,
     authority: Keypair,
-    verifiers: Vec<Keypair>,
+    verifiers: Vec<VerifierFixture>,
     providers: Vec<ProviderFixture>,
     clients: Vec<ClientFixture>,
     /// (client index, job keys), in creation order.
@@ -165,10 +181,8 @@ impl World {
         let m = f.keys;
         let mut verifiers = vec![];
         for _ in 0..VERIFIERS {
-            let v = ctx.funded_wallet(1).await;
-            ctx.ok(&[ix::add_verifier(&m, &v.pubkey())], &[&f.authority])
-                .await;
-            verifiers.push(v);
+            let v = VerifierFixture::added(&mut ctx, &m, &f.authority, 1_000, VERIFIER_STAKE);
+            verifiers.push(v.await);
         }
         let mut providers = vec![];
         for price in PROVIDER_PRICES {
@@ -329,11 +343,27 @@ impl World {
                 let Some((client, keys)) = self.pick(j, SETTLED).await else {
                     return false;
                 };
+                // The client closes the job's verdicts first, as the CLI does.
+                let mut ixs = self
+                    .close_verdicts(&keys, &self.clients[client].key())
+                    .await;
                 let c = &self.clients[client];
-                (
-                    ix::close_job(&m, &c.key(), &keys.job, &c.payment_account),
-                    Some(Signer::Client(client)),
-                )
+                ixs.push(ix::close_job(&m, &c.key(), &keys.job, &c.payment_account));
+                return self.ctx.execute(&ixs, &[&c.authority]).await.is_ok();
+            }
+            Op::VerifierStake {
+                verifier,
+                tokens,
+                withdraw,
+            } => {
+                let v = &self.verifiers[verifier];
+                let amount = tokens * ONE_STAKE;
+                let change = if withdraw {
+                    ix::withdraw_verifier_stake(&m, &v.key(), &v.stake_account, amount)
+                } else {
+                    ix::stake_verifier(&m, &v.key(), &v.stake_account, amount)
+                };
+                return self.ctx.execute(&[change], &[&v.authority]).await.is_ok();
             }
             Op::Claim { provider, job } => {
                 let Some((_, keys)) = self.pick(job, OPEN).await else {
@@ -440,7 +470,7 @@ impl World {
                     .map(|&v| {
                         ix::submit_verdict(
                             &m,
-                            &self.verifiers[v].pubkey(),
+                            &self.verifiers[v].key(),
                             &keys.job,
                             &self.providers[provider].provider,
                             pass,
@@ -448,7 +478,10 @@ impl World {
                         )
                     })
                     .collect();
-                let signers: Vec<&Keypair> = voters.iter().map(|&v| &self.verifiers[v]).collect();
+                let signers: Vec<&Keypair> = voters
+                    .iter()
+                    .map(|&v| &self.verifiers[v].authority)
+                    .collect();
                 return self.ctx.execute(&votes, &signers).await.is_ok();
             }
             Op::Resolve { job, pay } => {
@@ -534,6 +567,18 @@ impl World {
         self.ctx.execute(&[instruction], &signer).await.is_ok()
     }
 
+    /// `close_verdict` for every verdict cast on the job, signed by `actor`.
+    async fn close_verdicts(&mut self, keys: &JobKeys, actor: &Pubkey) -> Vec<Instruction> {
+        let mut ixs = vec![];
+        for v in &self.verifiers {
+            let verdict = find_verdict_address(&keys.job, &v.verifier).0;
+            if self.ctx.account(&verdict).await.is_some() {
+                ixs.push(ix::close_verdict(&self.m, actor, &v.key(), &keys.job));
+            }
+        }
+        ixs
+    }
+
     /// What a job under review needs before it can settle: nothing if its seed is recorded, else
     /// `record_sample_seed` once its seed slot has a hash (the payer cranks it).
     async fn seed_instructions(&mut self, job: &Job, keys: &JobKeys) -> Vec<Instruction> {
@@ -592,6 +637,7 @@ impl World {
         let treasury = self.balance_or_zero(&m.treasury).await;
         held += treasury;
 
+        let mut verifier_locks = vec![(0u64, 0u32); VERIFIERS];
         for (_, keys) in self.jobs.clone() {
             let escrow = self.ctx.account(&keys.escrow_vault).await;
             let Some(job) = self.job_account(&keys).await else {
@@ -600,6 +646,22 @@ impl World {
                 }
                 continue;
             };
+            let mut open_verdicts = 0;
+            for (i, v) in self.verifiers.iter().enumerate() {
+                let verdict = find_verdict_address(&keys.job, &v.verifier).0;
+                if self.ctx.account(&verdict).await.is_some() {
+                    let verdict: Verdict = self.ctx.anchor_account(&verdict).await;
+                    verifier_locks[i].0 += verdict.bond;
+                    verifier_locks[i].1 += 1;
+                    open_verdicts += 1;
+                }
+            }
+            if job.open_verdicts != open_verdicts {
+                return Err(format!(
+                    "job {} counts {} open verdicts, {open_verdicts} exist",
+                    keys.job, job.open_verdicts
+                ));
+            }
             let balance = self.ctx.token_balance(&keys.escrow_vault).await;
             held += balance;
             let s = job.settlement;
@@ -651,7 +713,7 @@ impl World {
         if held != supply {
             return Err(format!("tokens held {held} != supply {supply}"));
         }
-        self.check_stake().await?;
+        self.check_stake(&verifier_locks).await?;
         if payouts != unclaimed_earnings {
             return Err(format!(
                 "payout vaults {payouts} != unclaimed earnings {unclaimed_earnings}"
@@ -688,8 +750,10 @@ impl World {
     }
 
     /// The stake side: no stake token created or destroyed, each stake vault holds exactly its
-    /// provider's staked and unbonding stake, and the slash destination exactly what was slashed.
-    async fn check_stake(&mut self) -> Result<(), String> {
+    /// provider's or verifier's stake, each verifier's lock is its open verdicts' bonds
+    /// (`verifier_locks`: bonds and count, by verifier), and the slash destination holds exactly
+    /// what was slashed.
+    async fn check_stake(&mut self, verifier_locks: &[(u64, u32)]) -> Result<(), String> {
         let m = self.m;
         let mint = self.ctx.account(&m.stake_mint).await.unwrap();
         let supply = spl_token_interface::state::Mint::unpack(&mint.data)
@@ -717,15 +781,45 @@ impl World {
             provider_slashed += p.counters.total_slashed;
             pending += p.slash_pending;
         }
+        let mut verifier_slashed = 0;
+        let verifiers: Vec<_> = self
+            .verifiers
+            .iter()
+            .map(|v| (v.stake_account, v.stake_vault, v.verifier))
+            .collect();
+        for (i, (wallet, vault, verifier)) in verifiers.into_iter().enumerate() {
+            let in_vault = self.ctx.token_balance(&vault).await;
+            held += self.ctx.token_balance(&wallet).await + in_vault;
+            let v: Verifier = self.ctx.anchor_account(&verifier).await;
+            if in_vault != v.staked + v.slash_pending {
+                return Err(format!(
+                    "verifier {i}: stake vault {in_vault} != staked {} + pending slash {}",
+                    v.staked, v.slash_pending
+                ));
+            }
+            if (v.locked, v.open_verdicts) != verifier_locks[i] {
+                return Err(format!(
+                    "verifier {i}: locked/open verdicts {:?} != its verdicts' {:?}",
+                    (v.locked, v.open_verdicts),
+                    verifier_locks[i]
+                ));
+            }
+            verifier_slashed += v.total_slashed;
+            pending += v.slash_pending;
+        }
         if held != supply {
             return Err(format!("stake held {held} != stake supply {supply}"));
         }
         let market: Market = self.ctx.anchor_account(&m.market).await;
-        if (slashed + pending, provider_slashed)
-            != (market.counters.total_slashed, slashed + pending)
+        if (provider_slashed, slashed + pending)
+            != (
+                market.counters.total_slashed,
+                provider_slashed + verifier_slashed,
+            )
         {
             return Err(format!(
-                "slash destination {slashed}, providers' slashed {provider_slashed}, market's {}",
+                "slash destination {slashed} + pending {pending}, providers' slashed \
+                 {provider_slashed}, verifiers' {verifier_slashed}, market's {}",
                 market.counters.total_slashed
             ));
         }
@@ -777,7 +871,10 @@ impl World {
                 _ => None,
             };
             let close = ix::close_job(&m, &c.key(), &keys.job, &c.payment_account);
-            let ixs: Vec<_> = settle.into_iter().chain([close]).collect();
+            let client_key = c.key();
+            let verdicts = self.close_verdicts(&keys, &client_key).await;
+            let c = &self.clients[client];
+            let ixs: Vec<_> = settle.into_iter().chain(verdicts).chain([close]).collect();
             let mut signers = vec![&c.authority];
             if job.state == JobState::Disputed {
                 signers.push(&self.authority);
@@ -881,6 +978,7 @@ fn tokens_are_conserved_and_escrows_hold_what_they_owe() {
         "Resolve",
         "SettleDispute",
         "Reinstate",
+        "VerifierStake",
     ] {
         assert!(
             accepted.get(kind).copied().unwrap_or(0) > 0,

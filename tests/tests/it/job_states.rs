@@ -157,9 +157,9 @@ async fn no_instruction_runs_from_a_state_that_does_not_allow_it() {
     let mut ctx = TestContext::new().await;
     let f = MarketFixture::new(&mut ctx).await;
     let m = f.keys;
-    let verifier = ctx.funded_wallet(1).await;
-    ctx.ok(&[ix::add_verifier(&m, &verifier.pubkey())], &[&f.authority])
-        .await;
+    let verifier = VerifierFixture::staked(&mut ctx, &m, &f.authority)
+        .await
+        .authority;
     // Room for every job of the test at once: 16 GPUs.
     let p = ProviderFixture::registered(&mut ctx, &m, 5_000).await;
     let mut spec = rtx4090_spec();

@@ -58,7 +58,8 @@ async fn a_market_cannot_be_created_twice() {
 #[tokio::test]
 async fn nonsense_parameters_are_refused() {
     type Break = fn(&mut MarketParams);
-    let cases: [(Break, MarketError); 18] = [
+    let cases: [(Break, MarketError); 19] = [
+        (|p| p.verifier_bond = 0, MarketError::InvalidVerifierBond),
         (|p| p.fee_bps = 5_001, MarketError::FeeTooHigh),
         (|p| p.fee_bps = u16::MAX, MarketError::FeeTooHigh),
         (|p| p.min_stake_per_gpu = 0, MarketError::InvalidMinStake),
@@ -142,6 +143,7 @@ async fn boundary_parameters_are_accepted() {
         slash_abandon_bps: 10_000,
         slash_fraud_bps: 10_000,
         dispute_bond_bps: 10_000,
+        verifier_bond: 1,
     };
     ctx.ok(&[f.initialize_ix(params)], &[&f.authority]).await;
     let market: Market = ctx.anchor_account(&f.keys.market).await;
@@ -361,7 +363,6 @@ async fn authority_adds_and_removes_verifiers() {
     let alice = Keypair::new().pubkey();
     let bob = Keypair::new().pubkey();
 
-    let authority_lamports = ctx.lamports(&k.authority).await;
     let out = ctx
         .ok(&[ix::add_verifier(&k, &alice)], &[&f.authority])
         .await;
@@ -391,18 +392,18 @@ async fn authority_adds_and_removes_verifiers() {
         .await;
     let ev: VerifierRemoved = out.event();
     assert_eq!((ev.verifier_authority, ev.verifier_count), (alice, 1));
-    assert!(ctx.account(&k.verifier(&alice)).await.is_none());
+    // The account stays, marked removed, until the verifier closes it (`verifier_stake.rs`).
+    let verifier: Verifier = ctx.anchor_account(&k.verifier(&alice)).await;
+    assert_eq!(verifier.removed_at, ev.timestamp);
     ctx.ok(&[ix::remove_verifier(&k, &bob)], &[&f.authority])
         .await;
-    // Both rents came back to the authority, who paid them.
-    assert_eq!(ctx.lamports(&k.authority).await, authority_lamports);
 
-    // Removing one that is not there.
+    // Removing one that was removed already.
     ctx.fails_with(
         &[ix::remove_verifier(&k, &alice)],
         &[&f.authority],
-        Anchor::AccountNotInitialized,
-        &[k.market],
+        MarketError::VerifierWasRemoved,
+        &[k.market, k.verifier(&alice)],
     )
     .await;
 }

@@ -11,7 +11,7 @@ use gpu_market::{
         VerdictSubmitted,
     },
     pda::{find_verdict_address, find_verifier_address},
-    state::{Job, JobState, JobTerms, Market, Provider, ProviderStatus, Verdict},
+    state::{Job, JobState, JobTerms, Market, Provider, ProviderStatus, Verdict, Verifier},
     verification,
 };
 use gpu_market_tests::{Chain, TestContext, fixtures::*, ix, ix::MarketKeys};
@@ -34,6 +34,8 @@ struct World {
 }
 
 const STAKED: u64 = 300 * ONE_STAKE;
+/// The recommended verifier bond under the default parameters: one GPU's minimum stake.
+const BOND: u64 = 100 * ONE_STAKE;
 const METERED: u32 = 600;
 /// The recommended dispute bond: 10% of a job's 2 USDC deposit.
 const DISPUTE_BOND: u64 = 200_000;
@@ -48,10 +50,11 @@ async fn world() -> World {
     let c = ClientFixture::new(&mut ctx, &m, 100).await;
     let mut verifiers = vec![];
     for _ in 0..3 {
-        let v = ctx.funded_wallet(1).await;
-        ctx.ok(&[ix::add_verifier(&m, &v.pubkey())], &[&f.authority])
-            .await;
-        verifiers.push(v);
+        verifiers.push(
+            VerifierFixture::staked(&mut ctx, &m, &f.authority)
+                .await
+                .authority,
+        );
     }
     let verifiers = verifiers.try_into().expect("three verifiers");
     World {
@@ -248,7 +251,8 @@ async fn a_pass_quorum_settles_before_the_window_ends() {
     assert_eq!(verdict.submitted_slot, job.submitted_slot);
 
     // The verdict's rent stays locked while the vote can still count.
-    let close = ix::close_verdict(&w.m, &w.verifiers[0].pubkey(), &j.job);
+    let v0 = w.verifiers[0].pubkey();
+    let close = ix::close_verdict(&w.m, &v0, &v0, &j.job);
     let watched = w.watched(&j);
     w.ctx
         .fails_with(
@@ -283,38 +287,66 @@ async fn a_pass_quorum_settles_before_the_window_ends() {
         (job.state, job.pass_votes, job.fail_votes),
         (JobState::Completed, 2, 1)
     );
-    // Settled: the verifier takes its rent back, even after it has been removed.
+    // Settled: anyone closes the verdicts (the client here). The verifier takes its rent back, even
+    // after it has been removed, and its bond is free again: it voted with the quorum.
     let verdict_address = find_verdict_address(&j.job, &verifier0).0;
     let rent = w.ctx.lamports(&verdict_address).await;
-    let wallet = w.ctx.lamports(&w.verifiers[0].pubkey()).await;
+    let wallet = w.ctx.lamports(&v0).await;
     w.ctx
-        .ok(
-            &[ix::remove_verifier(&w.m, &w.verifiers[0].pubkey())],
-            &[&w.f.authority],
-        )
+        .ok(&[ix::remove_verifier(&w.m, &v0)], &[&w.f.authority])
         .await;
-    let out = w.ctx.ok(&[close], &[&w.verifiers[0]]).await;
-    assert_eq!(out.event::<VerdictClosed>().rent_returned, rent);
-    assert!(w.ctx.account(&verdict_address).await.is_none());
+    let client = w.c.key();
+    let by_client = ix::close_verdict(&w.m, &client, &v0, &j.job);
+    let out = w.ctx.ok(&[by_client], &[&w.c.authority]).await;
+    let closed: VerdictClosed = out.event();
     assert_eq!(
-        w.ctx.lamports(&w.verifiers[0].pubkey()).await,
-        wallet + rent
+        (
+            closed.rent_returned,
+            closed.quorum_decision,
+            closed.bond,
+            closed.slashed
+        ),
+        (rent, Some(true), BOND, 0)
     );
-    // Only its own verdicts.
-    let theirs = ix::replace_account(
-        ix::close_verdict(&w.m, &w.verifiers[2].pubkey(), &j.job),
-        &w.verifiers[2].pubkey(),
-        &w.verifiers[1].pubkey(),
+    assert!(w.ctx.account(&verdict_address).await.is_none());
+    assert_eq!(w.ctx.lamports(&v0).await, wallet + rent);
+    let verifier: Verifier = w.ctx.anchor_account(&verifier0).await;
+    assert_eq!(
+        (verifier.staked, verifier.locked, verifier.open_verdicts),
+        (VERIFIER_STAKE * ONE_STAKE, 0, 0)
     );
-    let watched = w.watched(&j);
-    w.ctx
-        .fails_with(
-            &[theirs],
-            &[&w.verifiers[1]],
-            Anchor::ConstraintHasOne,
-            &watched,
+
+    // The dissenting verifier voted against the quorum's decision: its bond goes to the slash
+    // destination, the rest of its stake stays.
+    let v1 = w.verifiers[1].pubkey();
+    let dissenter = w.m.verifier(&v1);
+    let vault = w.m.verifier_stake_vault(&v1);
+    let destination = w.ctx.token_balance(&w.m.slash_destination).await;
+    let out = w
+        .ctx
+        .ok(
+            &[ix::close_verdict(&w.m, &client, &v1, &j.job)],
+            &[&w.c.authority],
         )
         .await;
+    let closed: VerdictClosed = out.event();
+    assert_eq!(
+        (closed.pass, closed.slashed, closed.slash_deferred),
+        (false, BOND, false)
+    );
+    assert_eq!(
+        w.ctx.token_balance(&w.m.slash_destination).await,
+        destination + BOND
+    );
+    assert_eq!(
+        w.ctx.token_balance(&vault).await,
+        VERIFIER_STAKE * ONE_STAKE - BOND
+    );
+    let verifier: Verifier = w.ctx.anchor_account(&dissenter).await;
+    assert_eq!(
+        (verifier.staked, verifier.locked, verifier.times_slashed),
+        (VERIFIER_STAKE * ONE_STAKE - BOND, 0, 1)
+    );
 
     // Passing costs the provider nothing.
     let provider = w.provider().await;
@@ -397,8 +429,20 @@ async fn a_fail_quorum_refunds_the_client_slashes_the_provider_and_jails_it() {
             &watched,
         )
         .await;
-    let close = ix::close_job(&w.m, &w.c.key(), &j.job, &w.c.payment_account);
-    w.ctx.ok(&[close], &[&w.c.authority]).await;
+    // The client closes both verdicts (they voted with the quorum: no verifier is slashed), then
+    // the job.
+    let client = w.c.key();
+    let close = [
+        ix::close_verdict(&w.m, &client, &w.verifiers[0].pubkey(), &j.job),
+        ix::close_verdict(&w.m, &client, &w.verifiers[1].pubkey(), &j.job),
+        ix::close_job(&w.m, &client, &j.job, &w.c.payment_account),
+    ];
+    let out = w.ctx.ok(&close, &[&w.c.authority]).await;
+    assert!(
+        out.events_of::<VerdictClosed>()
+            .iter()
+            .all(|closed| closed.slashed == 0)
+    );
     assert_eq!(
         w.ctx.token_balance(&w.c.payment_account).await,
         100 * ONE_USDC
@@ -587,11 +631,12 @@ async fn only_registered_uninvolved_verifiers_vote_once_inside_the_window() {
     w.ctx
         .ok(&[ix::remove_verifier(&w.m, &v2)], &[&w.f.authority])
         .await;
+    let watched = w.watched(&j);
     w.ctx
         .fails_with(
             &[w.vote(2, &j, false)],
             &[&w.verifiers[2]],
-            Anchor::AccountNotInitialized,
+            MarketError::VerifierWasRemoved,
             &watched,
         )
         .await;
@@ -1263,8 +1308,11 @@ async fn a_verifier_of_another_market_cannot_vote_here() {
         .await;
 }
 
+/// A job is closed only with its verdicts (they are settled by its outcome), so a job created again
+/// at the same address (the client reuses the nonce) starts with no votes, and the same verifier
+/// votes on it afresh.
 #[tokio::test]
-async fn a_verdict_left_from_a_closed_job_does_not_block_the_next_one_at_its_address() {
+async fn a_job_created_again_at_a_closed_jobs_address_starts_with_no_votes() {
     let mut w = world().await;
     let j = w.ready(1).await;
     w.ctx.ok(&[w.vote(0, &j, true)], &[&w.verifiers[0]]).await;
@@ -1273,17 +1321,21 @@ async fn a_verdict_left_from_a_closed_job_does_not_block_the_next_one_at_its_add
         .ok(
             &[
                 ix::accept_result(&m, &c.key(), &j.job, &w.p.provider),
+                ix::close_verdict(&m, &c.key(), &w.verifiers[0].pubkey(), &j.job),
                 ix::close_job(&m, &c.key(), &j.job, &c.payment_account),
             ],
             &[&c.authority],
         )
         .await;
+    let verdict = find_verdict_address(&j.job, &w.m.verifier(&w.verifiers[0].pubkey())).0;
+    assert!(w.ctx.account(&verdict).await.is_none());
 
-    // The client reuses the nonce: a new job at the same address, and the old verdict still there.
     let again = w.ready(1).await;
     assert_eq!(again.job, j.job);
-    let verdict = find_verdict_address(&j.job, &w.m.verifier(&w.verifiers[0].pubkey())).0;
-    assert!(w.ctx.account(&verdict).await.is_some());
+    assert_eq!(
+        (w.job(&j).await.pass_votes, w.job(&j).await.open_verdicts),
+        (0, 0)
+    );
     w.ctx.ok(&[w.vote(0, &j, false)], &[&w.verifiers[0]]).await;
     let recorded: Verdict = w.ctx.anchor_account(&verdict).await;
     assert_eq!(

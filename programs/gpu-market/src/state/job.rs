@@ -162,6 +162,8 @@ pub struct JobTerms {
     pub slash_fraud_bps: u16,
     /// The stake-mint account this job's slashes are sent to.
     pub slash_destination: Pubkey,
+    /// Stake each verifier's vote on this job locks, and loses if a quorum decides against it.
+    pub verifier_bond: u64,
 }
 
 impl JobTerms {
@@ -178,6 +180,7 @@ impl JobTerms {
             slash_abandon_bps: params.slash_abandon_bps,
             slash_fraud_bps: params.slash_fraud_bps,
             slash_destination: market.slash_destination,
+            verifier_bond: params.verifier_bond,
         }
     }
 }
@@ -235,8 +238,11 @@ pub struct Job {
     pub dispute_bond: u64,
     /// The market parameters this job settles on, fixed at its creation.
     pub terms: JobTerms,
+    /// Verdicts on this job not yet closed by `close_verdict` (which settles each vote's bond):
+    /// the job cannot be closed before, or a wrong vote's bond would lose the outcome it is judged by.
+    pub open_verdicts: u8,
     /// Room for fields added later without a migration.
-    pub reserved: [u8; 3],
+    pub reserved: [u8; 2],
 }
 
 impl Job {
@@ -391,6 +397,23 @@ impl Job {
         self.dispute_bond = bond;
         provider.open_disputes = provider.open_disputes.safe_add(1)?;
         Ok(())
+    }
+
+    /// How a verifier quorum decided this job's result, if one did: `Some(true)` when the result
+    /// passed, `Some(false)` when it failed. `None` for every other settlement (the window's end,
+    /// the client's acceptance, the authority's ruling, the dispute default, a seed expiry) and
+    /// for an unsettled job. Votes stop when a job settles, so at most one side reaches the quorum.
+    pub fn quorum_decision(&self) -> Option<bool> {
+        let quorum = self.terms.verifier_quorum;
+        if !self.state.is_settled() {
+            None
+        } else if self.pass_votes >= quorum {
+            Some(true)
+        } else if self.fail_votes >= quorum {
+            Some(false)
+        } else {
+            None
+        }
     }
 
     /// The provider's open-dispute count goes down when a disputed job is decided.

@@ -29,6 +29,9 @@ pub struct MarketParams {
     /// Bond a client puts up to dispute a result, in basis points of the job's deposit (rounded
     /// up): paid to the provider if the result stands, returned to the client if it falls.
     pub dispute_bond_bps: u16,
+    /// Stake a verifier's vote puts at risk, in stake-mint base units: locked from the vote until
+    /// `close_verdict`, and slashed there if a verifier quorum decided the job the other way.
+    pub verifier_bond: u64,
 }
 
 impl MarketParams {
@@ -48,6 +51,9 @@ impl MarketParams {
             slash_abandon_bps: recommended::SLASH_ABANDON_BPS,
             slash_fraud_bps: recommended::SLASH_FRAUD_BPS,
             dispute_bond_bps: recommended::DISPUTE_BOND_BPS,
+            // A wrong vote costs what backs one GPU of a provider's job: the same order of
+            // stake as the result it lets through or blocks.
+            verifier_bond: min_stake_per_gpu,
         }
     }
 
@@ -97,6 +103,8 @@ impl MarketParams {
             self.dispute_bond_bps <= MAX_DISPUTE_BOND_BPS,
             MarketError::InvalidDisputeBond
         );
+        // A vote that risks nothing would make a verifier's word free again.
+        require!(self.verifier_bond > 0, MarketError::InvalidVerifierBond);
         Ok(())
     }
 }

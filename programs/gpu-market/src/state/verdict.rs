@@ -18,6 +18,9 @@ pub struct Verdict {
     pub evidence_hash: [u8; 32],
     pub voted_at: i64,
     pub bump: u8,
+    /// Verifier stake this vote locked (the job's `verifier_bond`), released or slashed by
+    /// `close_verdict`.
+    pub bond: u64,
     /// Room for fields added later without a migration.
-    pub reserved: [u8; 16],
+    pub reserved: [u8; 8],
 }

@@ -6,7 +6,10 @@ use crate::{
     utils::{now, require_no_remaining_accounts},
 };
 use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
+/// The market authority registers a verifier wallet, and the vault its stake will be held in. The
+/// verifier votes once it has staked at least a job's `verifier_bond` (`stake_verifier`).
 #[event_cpi]
 #[derive(Accounts)]
 pub struct AddVerifier<'info> {
@@ -33,6 +36,22 @@ pub struct AddVerifier<'info> {
     )]
     pub verifier: Box<Account<'info, Verifier>>,
 
+    #[account(address = market.stake_mint, mint::token_program = stake_token_program)]
+    pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
+
+    /// Holds the stake the verifier's votes put at risk (`stake_verifier`).
+    #[account(
+        init,
+        payer = authority,
+        seeds = [SEED_VERIFIER_STAKE_VAULT, verifier.key().as_ref()],
+        bump,
+        token::mint = stake_mint,
+        token::authority = verifier,
+        token::token_program = stake_token_program,
+    )]
+    pub stake_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    pub stake_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
 
@@ -48,6 +67,14 @@ impl AddVerifier<'_> {
             votes_cast: 0,
             bump: ctx.bumps.verifier,
             first_job_serial: accounts.market.counters.jobs_created.safe_add(1)?,
+            removed_at: 0,
+            stake_vault_bump: ctx.bumps.stake_vault,
+            staked: 0,
+            locked: 0,
+            open_verdicts: 0,
+            slash_pending: 0,
+            times_slashed: 0,
+            total_slashed: 0,
             reserved: [0; 24],
         });
         let counters = &mut accounts.market.counters;

@@ -7,11 +7,12 @@ use crate::{
 };
 use anchor_lang::prelude::*;
 
+/// The market authority stops a verifier from voting, at once. Its account stays until its open
+/// verdicts are closed (their bonds settled by the outcome); then the verifier closes it and takes
+/// its stake back (`close_verifier`). Removal never touches the verifier's stake.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct RemoveVerifier<'info> {
-    /// Paid the verifier account's rent, so it gets it back.
-    #[account(mut)]
     pub authority: Signer<'info>,
 
     #[account(
@@ -24,7 +25,6 @@ pub struct RemoveVerifier<'info> {
 
     #[account(
         mut,
-        close = authority,
         has_one = market,
         seeds = [SEED_VERIFIER, market.key().as_ref(), verifier.authority.as_ref()],
         bump = verifier.bump,
@@ -35,7 +35,10 @@ pub struct RemoveVerifier<'info> {
 impl RemoveVerifier<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         require_no_remaining_accounts(ctx.remaining_accounts)?;
+        let timestamp = now()?;
         let accounts = &mut *ctx.accounts;
+        accounts.verifier.require_active()?;
+        accounts.verifier.removed_at = timestamp;
         let counters = &mut accounts.market.counters;
         counters.verifiers = counters.verifiers.safe_sub(1)?;
 
@@ -44,7 +47,7 @@ impl RemoveVerifier<'_> {
             verifier: accounts.verifier.key(),
             verifier_authority: accounts.verifier.authority,
             verifier_count: accounts.market.counters.verifiers,
-            timestamp: now()?,
+            timestamp,
         };
         emit_cpi!(event);
         Ok(())

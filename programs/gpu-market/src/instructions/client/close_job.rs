@@ -56,6 +56,8 @@ impl CloseJob<'_> {
         let accounts = &mut *ctx.accounts;
         let job = &accounts.job;
         require!(job.state.is_settled(), MarketError::InvalidJobState);
+        // Each vote's bond is settled by this job's outcome, which closing would erase.
+        require!(job.open_verdicts == 0, MarketError::VerdictsOpen);
 
         let refund = job.settlement.refund;
         let nonce = job.nonce.to_le_bytes();

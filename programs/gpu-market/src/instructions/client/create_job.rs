@@ -129,7 +129,8 @@ impl CreateJob<'_> {
             serial,
             dispute_bond: 0,
             terms: JobTerms::of(&accounts.market),
-            reserved: [0; 3],
+            open_verdicts: 0,
+            reserved: [0; 2],
         });
 
         transfer_tokens(

@@ -62,17 +62,20 @@ impl SubmitVerdict<'_> {
             voter != job.client && voter != self.settle.provider.authority,
             MarketError::VerifierIsParty
         );
+        let verifier = &self.verifier;
+        verifier.require_active()?;
         require!(
-            job.serial >= self.verifier.first_job_serial,
+            job.serial >= verifier.first_job_serial,
             MarketError::VerifierAddedAfterJob
         );
-        // An existing verdict for this result is a second vote; one for an earlier job that lived at
-        // this address (closed, nonce reused) is stale and gets overwritten.
-        let verdict = &self.verdict;
+        // The vote puts the job's bond at risk; it must be there to lose.
         require!(
-            verdict.voted_at == 0 || verdict.submitted_slot != job.submitted_slot,
-            MarketError::AlreadyVoted
+            verifier.free_stake()? >= job.terms.verifier_bond,
+            MarketError::InsufficientVerifierStake
         );
+        // A verdict at this address is a second vote on this result: a job with open verdicts
+        // cannot be closed, so no verdict outlives the job it was cast on.
+        require!(self.verdict.voted_at == 0, MarketError::AlreadyVoted);
         // Checked on every vote, not only on the one that reaches a fail quorum.
         self.slash
             .check(&self.settle.market, &self.settle.provider, job)
@@ -128,8 +131,13 @@ impl SubmitVerdict<'_> {
         } else {
             job.fail_votes = job.fail_votes.safe_add(1)?;
         }
+        job.open_verdicts = job.open_verdicts.safe_add(1)?;
+        let bond = job.terms.verifier_bond;
         let verifier = &mut self.verifier;
         verifier.votes_cast = verifier.votes_cast.safe_add(1)?;
+        verifier.open_verdicts = verifier.open_verdicts.safe_add(1)?;
+        verifier.locked = verifier.locked.safe_add(bond)?;
+        verifier.invariant()?;
         self.verdict.set_inner(Verdict {
             job: job.key(),
             verifier: verifier.key(),
@@ -139,7 +147,8 @@ impl SubmitVerdict<'_> {
             evidence_hash,
             voted_at: timestamp,
             bump,
-            reserved: [0; 16],
+            bond,
+            reserved: [0; 8],
         });
         let quorum = job.terms.verifier_quorum;
         let vote = VerdictSubmitted {
