@@ -24,6 +24,11 @@ fn main() {
         ),
         ("Verifier", 8 + Verifier::INIT_SPACE, "one per verifier"),
         (
+            "Verifier stake vault (token account)",
+            TokenAccount::LEN,
+            "one per verifier, paid by the market authority, closed by close_verifier",
+        ),
+        (
             "Job",
             8 + Job::INIT_SPACE,
             "one per job, closed by close_job",
