@@ -736,7 +736,7 @@ fn every_instruction_has_a_case() {
 /// Re-initialization: every instruction that creates an account, sent again once the account exists,
 /// fails in the System Program (natively reported as invalid instruction data, see `docs/protocol.md`)
 /// and changes nothing. A second verdict is refused by name instead (`AlreadyVoted`, in
-/// `verification.rs`), since the verdict account may be reused for a later job at the same address.
+/// `verification.rs`): `submit_verdict` creates its account with `init_if_needed`.
 #[tokio::test]
 async fn creating_instructions_cannot_run_twice() {
     for name in [
