@@ -18,10 +18,17 @@
 //!   is the sum of its open verdicts' bonds, and each job counts exactly the verdicts cast on it
 //!   that are still open.
 //!
-//! The sequences include disputes (with their bonds), verifier votes (quorum 2 of 3) and the
-//! closing of their verdicts, verifiers staking and withdrawing, the authority's rulings, disputes
-//! settled by default and reinstatements, so completions and failures by verification go through
-//! the same checks.
+//! The sequences include disputes (with their bonds), verifier votes (quorum 2 of 3 until the
+//! market changes it) and the closing of their verdicts, verifiers staking and withdrawing, the
+//! authority's rulings, disputes settled by default and reinstatements, so completions and failures
+//! by verification go through the same checks. They also include what moves under live jobs:
+//! providers staking, requesting, cancelling and withdrawing unstakes, and changing their GPU
+//! count; the authority replacing the market's parameters (fee, minimum stake, windows, quorum,
+//! slash rate, dispute and verifier bonds); bids withdrawn; and a job created again at the address
+//! of a closed one (the same nonce), so bids from the earlier job meet the new one. Each of these
+//! also checks its own rule when the chain accepts it: an unstake never leaves less staked than
+//! the live jobs lock, a spec update and a market update change no live job's lock or terms, and
+//! an accepted bid was placed on that very job, not on an earlier one at the same address.
 //!
 //! At the end it settles and closes every job, claims every payout, and checks that every escrow and
 //! payout vault is empty. It also counts the operations the chain accepted and fails if any kind never
@@ -33,9 +40,13 @@
 
 use gpu_market::{
     CreateJobArgs, DisputeRuling, UpdateProviderArgs,
-    constants::SAMPLE_SEED_DELAY_SLOTS,
+    constants::{
+        MAX_DISPUTE_BOND_BPS, MAX_FEE_BPS, MAX_SLASH_BPS, SAMPLE_SEED_DELAY_SLOTS, recommended,
+    },
     pda::find_verdict_address,
-    state::{Job, JobState, Market, Provider, ProviderStatus, Verdict, Verifier},
+    state::{
+        Job, JobState, JobTerms, Market, MarketParams, Provider, ProviderStatus, Verdict, Verifier,
+    },
     verification,
 };
 use gpu_market_tests::{Chain, TestContext, fixtures::*, ix, ix::MarketKeys};
@@ -79,6 +90,8 @@ enum Op {
     AcceptBid {
         bid: usize,
     },
+    /// Its provider withdraws one of the bids placed so far, whatever became of its job.
+    WithdrawBid(usize),
     /// The provider works `work_secs` more, then submits, billing a share of the elapsed time.
     Submit {
         job: usize,
@@ -118,6 +131,87 @@ enum Op {
         tokens: u64,
         withdraw: bool,
     },
+    /// A provider stakes `tokens` more whole tokens, asks to unstake that many, cancels its
+    /// request, or withdraws what has unbonded (after waiting out the unbonding period).
+    ProviderStake {
+        provider: usize,
+        tokens: u64,
+        change: StakeChange,
+    },
+    /// A provider declares another GPU count (fewer than its running jobs use, too).
+    UpdateSpec {
+        provider: usize,
+        gpus: u16,
+    },
+    /// The authority replaces the market's parameters; every job created before keeps its terms.
+    UpdateMarket(MarketChange),
+    /// A client creates a job at the address of one of its closed jobs (the same nonce), so bids
+    /// and verdicts left from the earlier job meet a new one.
+    Recreate(usize),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum StakeChange {
+    Stake,
+    RequestUnstake,
+    CancelUnstake,
+    Withdraw,
+}
+
+/// The parameters a market change draws; the rest stay as they are. Every drawn set is valid, and
+/// bounded so that the final drain (which waits out the recommended periods) settles every job.
+#[derive(Clone, Copy, Debug)]
+struct MarketChange {
+    fee_bps: u16,
+    min_stake_tokens: u64,
+    challenge_window_secs: u32,
+    dispute_timeout_secs: u32,
+    verifier_quorum: u8,
+    slash_fraud_bps: u16,
+    dispute_bond_bps: u16,
+    verifier_bond_tokens: u64,
+}
+
+impl MarketChange {
+    fn apply(&self, params: &mut MarketParams) {
+        params.fee_bps = self.fee_bps;
+        params.min_stake_per_gpu = self.min_stake_tokens * ONE_STAKE;
+        params.challenge_window_secs = self.challenge_window_secs;
+        params.dispute_timeout_secs = self.dispute_timeout_secs;
+        params.verifier_quorum = self.verifier_quorum;
+        params.slash_fraud_bps = self.slash_fraud_bps;
+        params.slash_no_show_bps = params.slash_no_show_bps.min(self.slash_fraud_bps);
+        params.slash_abandon_bps = params.slash_abandon_bps.min(params.slash_no_show_bps);
+        params.dispute_bond_bps = self.dispute_bond_bps;
+        params.verifier_bond = self.verifier_bond_tokens * ONE_STAKE;
+    }
+}
+
+fn market_change() -> impl Strategy<Value = MarketChange> {
+    let window = 10..=recommended::CHALLENGE_WINDOW_SECS;
+    (
+        (0..=MAX_FEE_BPS, 50..=150u64, window),
+        (
+            1..=VERIFIERS as u8,
+            0..=MAX_SLASH_BPS,
+            0..=MAX_DISPUTE_BOND_BPS,
+            1..=200u64,
+        ),
+    )
+        .prop_flat_map(
+            |((fee, min_stake, window), (quorum, fraud, bond, verifier_bond))| {
+                (window..=recommended::DISPUTE_TIMEOUT_SECS).prop_map(move |timeout| MarketChange {
+                    fee_bps: fee,
+                    min_stake_tokens: min_stake,
+                    challenge_window_secs: window,
+                    dispute_timeout_secs: timeout,
+                    verifier_quorum: quorum,
+                    slash_fraud_bps: fraud,
+                    dispute_bond_bps: bond,
+                    verifier_bond_tokens: verifier_bond,
+                })
+            },
+        )
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -130,6 +224,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0..PROVIDERS, job.clone()).prop_map(|(provider, job)| Op::Claim { provider, job }),
         1 => (0..PROVIDERS, job.clone(), 1..3_000_000u64).prop_map(|(provider, job, price)| Op::Bid { provider, job, price }),
         2 => (0..8usize).prop_map(|bid| Op::AcceptBid { bid }),
+        1 => (0..8usize).prop_map(Op::WithdrawBid),
         4 => (job.clone(), 0..900u32, 0..=110u32).prop_map(|(job, work_secs, percent_of_elapsed)| Op::Submit { job, work_secs, percent_of_elapsed }),
         3 => job.clone().prop_map(Op::AcceptResult),
         3 => job.clone().prop_map(Op::Finalize),
@@ -146,7 +241,27 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0..PROVIDERS).prop_map(Op::Reinstate),
         1 => (0..VERIFIERS, 1..100u64, any::<bool>())
             .prop_map(|(verifier, tokens, withdraw)| Op::VerifierStake { verifier, tokens, withdraw }),
+        2 => (0..PROVIDERS, 1..150u64, prop_oneof![
+                Just(StakeChange::Stake),
+                Just(StakeChange::RequestUnstake),
+                Just(StakeChange::CancelUnstake),
+                Just(StakeChange::Withdraw),
+            ])
+            .prop_map(|(provider, tokens, change)| Op::ProviderStake { provider, tokens, change }),
+        1 => (0..PROVIDERS, 1..=4u16).prop_map(|(provider, gpus)| Op::UpdateSpec { provider, gpus }),
+        1 => market_change().prop_map(Op::UpdateMarket),
+        1 => job.clone().prop_map(Op::Recreate),
     ]
+}
+
+#[derive(Clone, Copy)]
+struct PlacedBid {
+    client: usize,
+    keys: JobKeys,
+    provider: usize,
+    price: u64,
+    /// The serial of the job it was placed on: a later job at the same address has another.
+    job_serial: u64,
 }
 
 /// Who signs an operation besides the fee payer.
@@ -165,8 +280,14 @@ struct World {
     clients: Vec<ClientFixture>,
     /// (client index, job keys), in creation order.
     jobs: Vec<(usize, JobKeys)>,
-    /// (client index, job keys, provider index, price) of every bid placed.
-    bids: Vec<(usize, JobKeys, usize, u64)>,
+    /// The nonce each job address was created with.
+    nonces: std::collections::HashMap<Pubkey, u64>,
+    /// Every bid placed and not withdrawn or accepted.
+    bids: Vec<PlacedBid>,
+    /// The first rule an accepted operation broke, for `check` to report.
+    broken: Option<String>,
+    /// The market's parameters as last set.
+    params: MarketParams,
     minted: u64,
 }
 
@@ -186,7 +307,8 @@ impl World {
         }
         let mut providers = vec![];
         for price in PROVIDER_PRICES {
-            let p = ProviderFixture::staked(&mut ctx, &m, 500, 500).await;
+            // Half its tokens staked: the other half is there to stake more.
+            let p = ProviderFixture::staked(&mut ctx, &m, 1_000, 500).await;
             let update = UpdateProviderArgs {
                 price_per_gpu_hour: Some(price),
                 ..Default::default()
@@ -210,7 +332,10 @@ impl World {
             providers,
             clients,
             jobs: vec![],
+            nonces: Default::default(),
             bids: vec![],
+            broken: None,
+            params,
             minted: CLIENTS as u64 * CLIENT_FUNDS_USDC * ONE_USDC,
         }
     }
@@ -277,7 +402,128 @@ impl World {
                 let create = ix::create_job(&m, &c.key(), &c.payment_account, args);
                 let ok = self.ctx.execute(&[create], &[&c.authority]).await.is_ok();
                 if ok {
-                    self.jobs.push((client, c.job(&m, nonce)));
+                    let keys = c.job(&m, nonce);
+                    self.nonces.insert(keys.job, nonce);
+                    self.jobs.push((client, keys));
+                }
+                return ok;
+            }
+            Op::Recreate(j) => {
+                let mut closed = vec![];
+                for (index, (_, keys)) in self.jobs.clone().into_iter().enumerate() {
+                    if self.ctx.account(&keys.job).await.is_none() {
+                        closed.push(index);
+                    }
+                }
+                let Some(&index) = closed.get(j % closed.len().max(1)) else {
+                    return false;
+                };
+                let (client, keys) = self.jobs[index];
+                let c = &self.clients[client];
+                let create = ix::create_job(
+                    &m,
+                    &c.key(),
+                    &c.payment_account,
+                    job_args(self.nonces[&keys.job]),
+                );
+                let ok = self.ctx.execute(&[create], &[&c.authority]).await.is_ok();
+                if ok {
+                    // The address now holds the new job: it is the newest.
+                    self.jobs.remove(index);
+                    self.jobs.push((client, keys));
+                }
+                return ok;
+            }
+            Op::WithdrawBid(bid) => {
+                if self.bids.is_empty() {
+                    return false;
+                }
+                let index = bid % self.bids.len();
+                let PlacedBid { keys, provider, .. } = self.bids[index];
+                let p = &self.providers[provider];
+                let withdraw = ix::withdraw_bid(&m, &p.key(), &keys.job);
+                let ok = self.ctx.execute(&[withdraw], &[&p.authority]).await.is_ok();
+                if ok {
+                    self.bids.remove(index);
+                }
+                return ok;
+            }
+            Op::ProviderStake {
+                provider,
+                tokens,
+                change,
+            } => {
+                let p = &self.providers[provider];
+                let amount = tokens * ONE_STAKE;
+                let instruction = match change {
+                    StakeChange::Stake => ix::stake(&m, &p.key(), &p.stake_account, amount),
+                    StakeChange::RequestUnstake => ix::request_unstake(&m, &p.key(), amount),
+                    StakeChange::CancelUnstake => ix::cancel_unstake(&m, &p.key()),
+                    StakeChange::Withdraw => {
+                        let unbonding = self.params.unbonding_period_secs;
+                        self.ctx.advance_time(i64::from(unbonding)).await;
+                        let p = &self.providers[provider];
+                        ix::withdraw_unstaked(&m, &p.key(), &p.stake_account)
+                    }
+                };
+                let p = &self.providers[provider];
+                let ok = self
+                    .ctx
+                    .execute(&[instruction], &[&p.authority])
+                    .await
+                    .is_ok();
+                if ok && matches!(change, StakeChange::RequestUnstake) {
+                    let key = self.providers[provider].provider;
+                    let p: Provider = self.ctx.anchor_account(&key).await;
+                    if p.staked < p.locked_stake {
+                        self.break_rule(format!(
+                            "unstaking left provider {provider} with {} staked under {} locked",
+                            p.staked, p.locked_stake
+                        ));
+                    }
+                }
+                return ok;
+            }
+            Op::UpdateSpec { provider, gpus } => {
+                let mut spec = rtx4090_spec();
+                spec.gpu_count = gpus;
+                let update = UpdateProviderArgs {
+                    spec: Some(spec),
+                    ..Default::default()
+                };
+                let p = &self.providers[provider];
+                let update = ix::update_provider(&m, &p.key(), update);
+                let key = p.provider;
+                let before: Provider = self.ctx.anchor_account(&key).await;
+                let ok = self
+                    .ctx
+                    .execute(&[update], &[&self.providers[provider].authority])
+                    .await
+                    .is_ok();
+                let after: Provider = self.ctx.anchor_account(&key).await;
+                if before.locked_stake != after.locked_stake {
+                    self.break_rule(format!(
+                        "a spec update moved provider {provider}'s locked stake from {} to {}",
+                        before.locked_stake, after.locked_stake
+                    ));
+                }
+                return ok;
+            }
+            Op::UpdateMarket(change) => {
+                let mut params = self.params;
+                change.apply(&mut params);
+                let update = ix::update_market(&m, &m.treasury, &m.slash_destination, params);
+                let terms_before = self.live_terms().await;
+                let ok = self
+                    .ctx
+                    .execute(&[update], &[&self.authority])
+                    .await
+                    .is_ok();
+                if ok {
+                    self.params = params;
+                }
+                if self.live_terms().await != terms_before {
+                    self.break_rule("a market update changed the terms of a live job".into());
                 }
                 return ok;
             }
@@ -289,11 +535,20 @@ impl World {
                 let Some((client, keys)) = self.pick(job, OPEN).await else {
                     return false;
                 };
+                let Some(job_serial) = self.job_account(&keys).await.map(|j| j.serial) else {
+                    return false;
+                };
                 let p = &self.providers[provider];
                 let bid = ix::place_bid(&m, &p.key(), &keys.job, price, NO_BID_EXPIRY);
                 let ok = self.ctx.execute(&[bid], &[&p.authority]).await.is_ok();
                 if ok {
-                    self.bids.push((client, keys, provider, price));
+                    self.bids.push(PlacedBid {
+                        client,
+                        keys,
+                        provider,
+                        price,
+                        job_serial,
+                    });
                 }
                 return ok;
             }
@@ -301,11 +556,25 @@ impl World {
                 if self.bids.is_empty() {
                     return false;
                 }
-                let (client, keys, provider, price) = self.bids[bid % self.bids.len()];
-                let c = &self.clients[client];
-                let provider = self.providers[provider].key();
-                let accept = ix::accept_bid(&m, &c.key(), &keys.job, &provider, price);
-                (accept, Some(Signer::Client(client)))
+                let index = bid % self.bids.len();
+                let placed = self.bids[index];
+                let c = &self.clients[placed.client];
+                let provider = self.providers[placed.provider].key();
+                let accept =
+                    ix::accept_bid(&m, &c.key(), &placed.keys.job, &provider, placed.price);
+                let ok = self.ctx.execute(&[accept], &[&c.authority]).await.is_ok();
+                if ok {
+                    // Accepting closes the bid.
+                    self.bids.remove(index);
+                    let serial = self.job_account(&placed.keys).await.map(|j| j.serial);
+                    if serial != Some(placed.job_serial) {
+                        self.break_rule(format!(
+                            "a bid placed on job serial {} was accepted for serial {serial:?}",
+                            placed.job_serial
+                        ));
+                    }
+                }
+                return ok;
             }
             Op::Warp(secs) => {
                 self.ctx.advance_time(i64::from(secs)).await;
@@ -459,47 +728,46 @@ impl World {
                 let Some(provider) = self.provider_of(&keys).await else {
                     return false;
                 };
-                self.ctx.advance_slots(SAMPLE_SEED_DELAY_SLOTS + 1).await;
-                let voters = if quorum {
-                    vec![verifier, (verifier + 1) % VERIFIERS]
-                } else {
-                    vec![verifier]
+                let Some(account) = self.job_account(&keys).await else {
+                    return false;
                 };
-                let votes: Vec<_> = voters
-                    .iter()
-                    .map(|&v| {
-                        ix::submit_verdict(
-                            &m,
-                            &self.verifiers[v].key(),
-                            &keys.job,
-                            &self.providers[provider].provider,
-                            pass,
-                            [0; 32],
-                        )
-                    })
-                    .collect();
-                let signers: Vec<&Keypair> = voters
-                    .iter()
-                    .map(|&v| &self.verifiers[v].authority)
-                    .collect();
-                return self.ctx.execute(&votes, &signers).await.is_ok();
+                // With `quorum`, as many verifiers as the job's terms need vote alike.
+                let count = if quorum {
+                    usize::from(account.terms.verifier_quorum)
+                } else {
+                    1
+                };
+                return self.vote(&keys, provider, verifier, count, pass).await;
             }
             Op::Resolve { job, pay } => {
-                let Some((_, keys)) = self.pick(job, DISPUTED).await else {
+                // A submitted job is disputed by its client first: disputes are otherwise too
+                // rare for rulings to be exercised.
+                let Some((client, keys)) = self.pick(job, UNDER_REVIEW).await else {
                     return false;
                 };
                 let Some(provider) = self.provider_of(&keys).await else {
                     return false;
                 };
-                let timeout = default_params().dispute_timeout_secs;
+                let Some(account) = self.job_account(&keys).await else {
+                    return false;
+                };
+                let provider = self.providers[provider].provider;
+                let c = &self.clients[client];
+                if account.state == JobState::Submitted {
+                    let dispute =
+                        ix::dispute_result(&m, &c.key(), &keys.job, &provider, &c.payment_account);
+                    if self.ctx.execute(&[dispute], &[&c.authority]).await.is_err() {
+                        return false;
+                    }
+                }
+                let timeout = account.terms.dispute_timeout_secs;
                 self.ctx.advance_time(i64::from(timeout)).await;
                 let ruling = if pay {
                     DisputeRuling::PayProvider
                 } else {
                     DisputeRuling::RefundClient
                 };
-                let resolve =
-                    ix::resolve_dispute(&m, &keys.job, &self.providers[provider].provider, ruling);
+                let resolve = ix::resolve_dispute(&m, &keys.job, &provider, ruling);
                 (resolve, Some(Signer::Authority))
             }
             Op::SettleDispute(j) => {
@@ -513,13 +781,26 @@ impl World {
                 let record = ix::record_sample_seed(&m, &self.ctx.payer(), &keys.job);
                 // Refused if the seed is recorded already or can no longer be: either is a case.
                 let _ = self.ctx.execute(&[record], &[]).await;
-                let timeout = default_params().dispute_timeout_secs;
+                let Some(account) = self.job_account(&keys).await else {
+                    return false;
+                };
+                let timeout = account.terms.dispute_timeout_secs;
                 self.ctx.advance_time(2 * i64::from(timeout)).await;
                 let settle = ix::settle_dispute(&m, &keys.job, &self.providers[provider].provider);
                 (settle, None)
             }
             Op::Reinstate(provider) => {
-                // A jailed provider if there is one (else the chain refuses).
+                // A jailed provider if there is one; else a verifier quorum first fails a result
+                // under review, which jails its provider (fail quorums are otherwise too rare for
+                // reinstatements to be exercised).
+                if !self.any_jailed().await
+                    && let Some((_, keys)) = self.pick(provider, UNDER_REVIEW).await
+                    && let Some(held_by) = self.provider_of(&keys).await
+                    && let Some(account) = self.job_account(&keys).await
+                {
+                    let quorum = usize::from(account.terms.verifier_quorum);
+                    self.vote(&keys, held_by, provider, quorum, false).await;
+                }
                 let mut jailed = vec![];
                 let keys: Vec<Pubkey> = self.providers.iter().map(|p| p.provider).collect();
                 for (i, key) in keys.iter().enumerate() {
@@ -548,8 +829,13 @@ impl World {
                     return false;
                 };
                 // A job settles only with its sample seed recorded, as verifiers or its provider
-                // would have done.
+                // would have done, and once its challenge window is over: the cranker waits for it.
                 let mut ixs = self.seed_instructions(&job, &keys).await;
+                let window_ends = job.submitted_at + i64::from(job.terms.challenge_window_secs);
+                let now = self.ctx.clock().await.unix_timestamp;
+                if window_ends >= now {
+                    self.ctx.advance_time(window_ends - now + 1).await;
+                }
                 ixs.push(ix::finalize_job(
                     &m,
                     &keys.job,
@@ -565,6 +851,61 @@ impl World {
             None => vec![],
         };
         self.ctx.execute(&[instruction], &signer).await.is_ok()
+    }
+
+    /// `count` verifiers from `first` on (wrapping) vote `pass` on a job under review held by
+    /// `provider`, in one transaction once its seed slot has passed; says whether it was accepted.
+    async fn vote(
+        &mut self,
+        keys: &JobKeys,
+        provider: usize,
+        first: usize,
+        count: usize,
+        pass: bool,
+    ) -> bool {
+        self.ctx.advance_slots(SAMPLE_SEED_DELAY_SLOTS + 1).await;
+        let voters: Vec<usize> = (0..count.min(VERIFIERS))
+            .map(|i| (first + i) % VERIFIERS)
+            .collect();
+        let votes: Vec<_> = voters
+            .iter()
+            .map(|&v| {
+                let verifier = &self.verifiers[v].key();
+                let provider = &self.providers[provider].provider;
+                ix::submit_verdict(&self.m, verifier, &keys.job, provider, pass, [0; 32])
+            })
+            .collect();
+        let signers: Vec<&Keypair> = voters
+            .iter()
+            .map(|&v| &self.verifiers[v].authority)
+            .collect();
+        self.ctx.execute(&votes, &signers).await.is_ok()
+    }
+
+    async fn any_jailed(&mut self) -> bool {
+        let keys: Vec<Pubkey> = self.providers.iter().map(|p| p.provider).collect();
+        for key in keys {
+            let account: Provider = self.ctx.anchor_account(&key).await;
+            if account.status == ProviderStatus::Jailed {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn break_rule(&mut self, rule: String) {
+        self.broken.get_or_insert(rule);
+    }
+
+    /// The terms of every job that exists, by address.
+    async fn live_terms(&mut self) -> Vec<(Pubkey, JobTerms)> {
+        let mut terms = vec![];
+        for (_, keys) in self.jobs.clone() {
+            if let Some(job) = self.job_account(&keys).await {
+                terms.push((keys.job, job.terms));
+            }
+        }
+        terms
     }
 
     /// `close_verdict` for every verdict cast on the job, signed by `actor`.
@@ -602,6 +943,9 @@ impl World {
 
     /// The invariants of the module doc; returns the first violation.
     async fn check(&mut self) -> Result<(), String> {
+        if let Some(rule) = &self.broken {
+            return Err(rule.clone());
+        }
         let m = self.m;
         let mint = self.ctx.account(&m.payment_mint).await.unwrap();
         let supply = spl_token_interface::state::Mint::unpack(&mint.data)
@@ -979,6 +1323,11 @@ fn tokens_are_conserved_and_escrows_hold_what_they_owe() {
         "SettleDispute",
         "Reinstate",
         "VerifierStake",
+        "WithdrawBid",
+        "ProviderStake",
+        "UpdateSpec",
+        "UpdateMarket",
+        "Recreate",
     ] {
         assert!(
             accepted.get(kind).copied().unwrap_or(0) > 0,

@@ -1,7 +1,14 @@
-//! Every job instruction sent from every state that does not allow it: the named error, and the job,
-//! its escrow, the provider, its payout vault and the treasury unchanged.
+//! The job's state machine, both ways: every job instruction (bids included) sent from every state
+//! that does not allow it gets the named error with the job, its escrow, the provider, its payout
+//! vault and the treasury unchanged; and every instruction a state allows succeeds from it (once its
+//! time has come) and leaves the job in the state the protocol says.
 
-use gpu_market::{DisputeRuling, error::MarketError, state::JobState};
+use gpu_market::{
+    DisputeRuling,
+    constants::SAMPLE_SEED_DELAY_SLOTS,
+    error::MarketError,
+    state::{Job, JobState},
+};
 use gpu_market_tests::{Chain, TestContext, fixtures::*, ix, ix::MarketKeys};
 use solana_sdk::{instruction::Instruction, signature::Keypair, signer::Signer};
 
@@ -20,9 +27,11 @@ enum Action {
     RecordSeed,
     Resolve,
     SettleDispute,
+    PlaceBid,
+    AcceptBid,
 }
 
-const ACTIONS: [Action; 13] = [
+const ACTIONS: [Action; 15] = [
     Action::Cancel,
     Action::Claim,
     Action::Submit,
@@ -36,12 +45,19 @@ const ACTIONS: [Action; 13] = [
     Action::RecordSeed,
     Action::Resolve,
     Action::SettleDispute,
+    Action::PlaceBid,
+    Action::AcceptBid,
 ];
 
 /// Which actions each state allows (given enough time has passed).
 fn allowed(state: JobState) -> &'static [Action] {
     match state {
-        JobState::Open => &[Action::Cancel, Action::Claim],
+        JobState::Open => &[
+            Action::Cancel,
+            Action::Claim,
+            Action::PlaceBid,
+            Action::AcceptBid,
+        ],
         JobState::Running => &[Action::Submit, Action::Abandon, Action::Expire],
         JobState::Submitted => &[
             Action::AcceptResult,
@@ -65,9 +81,14 @@ struct Actors {
     m: MarketKeys,
     authority: Keypair,
     p: ProviderFixture,
+    /// A second provider, whose bid every job gets while it is open; `p` places `PlaceBid`'s.
+    bidder: ProviderFixture,
     c: ClientFixture,
     verifier: Keypair,
 }
+
+/// The bidder's price, payment units per GPU-hour.
+const BID_PRICE: u64 = 300_000;
 
 impl Actors {
     fn instruction<'a>(&'a self, action: Action, job: &JobKeys) -> (Instruction, Vec<&'a Keypair>) {
@@ -117,13 +138,23 @@ impl Actors {
                 vec![&self.authority],
             ),
             Action::SettleDispute => (ix::settle_dispute(m, &job.job, &p.provider), vec![]),
+            Action::PlaceBid => (
+                ix::place_bid(m, &p.key(), &job.job, BID_PRICE, NO_BID_EXPIRY),
+                vec![&p.authority],
+            ),
+            Action::AcceptBid => (
+                ix::accept_bid(m, &c.key(), &job.job, &self.bidder.key(), BID_PRICE),
+                vec![&c.authority],
+            ),
         }
     }
 }
 
-/// Drives a new job (nonce `nonce`) into `state`.
+/// Drives a new job (nonce `nonce`) into `state`; the bidder bids on it while it is open.
 async fn job_in(ctx: &mut TestContext, a: &Actors, nonce: u64, state: JobState) -> JobKeys {
     let job = a.c.post(ctx, &a.m, job_args(nonce)).await;
+    let bid = ix::place_bid(&a.m, &a.bidder.key(), &job.job, BID_PRICE, NO_BID_EXPIRY);
+    ctx.ok(&[bid], &[&a.bidder.authority]).await;
     let step = async |ctx: &mut TestContext, action| {
         let (instruction, signers) = a.instruction(action, &job);
         ctx.ok(&[instruction], &signers).await;
@@ -152,52 +183,56 @@ async fn job_in(ctx: &mut TestContext, a: &Actors, nonce: u64, state: JobState) 
     job
 }
 
-#[tokio::test]
-async fn no_instruction_runs_from_a_state_that_does_not_allow_it() {
-    let mut ctx = TestContext::new().await;
-    let f = MarketFixture::new(&mut ctx).await;
+/// A market with a staked verifier, two providers with room for every job of a test at once (16
+/// GPUs, 5,000 tokens staked), one of which bids on every job, and a client.
+async fn actors(ctx: &mut TestContext) -> Actors {
+    let f = MarketFixture::new(ctx).await;
     let m = f.keys;
-    let verifier = VerifierFixture::staked(&mut ctx, &m, &f.authority)
+    let verifier = VerifierFixture::staked(ctx, &m, &f.authority)
         .await
         .authority;
-    // Room for every job of the test at once: 16 GPUs.
-    let p = ProviderFixture::registered(&mut ctx, &m, 5_000).await;
+    let p = big_provider(ctx, &m).await;
+    let bidder = big_provider(ctx, &m).await;
+    let c = ClientFixture::new(ctx, &m, 100).await;
+    Actors {
+        m,
+        authority: f.authority,
+        p,
+        bidder,
+        c,
+        verifier,
+    }
+}
+
+async fn big_provider(ctx: &mut TestContext, m: &MarketKeys) -> ProviderFixture {
+    let p = ProviderFixture::staked(ctx, m, 5_000, 5_000).await;
     let mut spec = rtx4090_spec();
     spec.gpu_count = 16;
     let bigger = gpu_market::UpdateProviderArgs {
         spec: Some(spec),
         ..Default::default()
     };
-    ctx.ok(
-        &[ix::update_provider(&m, &p.key(), bigger)],
-        &[&p.authority],
-    )
-    .await;
-    ctx.ok(
-        &[ix::stake(&m, &p.key(), &p.stake_account, 5_000 * ONE_STAKE)],
-        &[&p.authority],
-    )
-    .await;
-    let c = ClientFixture::new(&mut ctx, &m, 100).await;
-    let a = Actors {
-        m,
-        authority: f.authority,
-        p,
-        c,
-        verifier,
-    };
+    ctx.ok(&[ix::update_provider(m, &p.key(), bigger)], &[&p.authority])
+        .await;
+    p
+}
 
-    let states = [
-        JobState::Open,
-        JobState::Running,
-        JobState::Submitted,
-        JobState::Disputed,
-        JobState::Completed,
-        JobState::Failed,
-        JobState::Cancelled,
-    ];
+const STATES: [JobState; 7] = [
+    JobState::Open,
+    JobState::Running,
+    JobState::Submitted,
+    JobState::Disputed,
+    JobState::Completed,
+    JobState::Failed,
+    JobState::Cancelled,
+];
+
+#[tokio::test]
+async fn no_instruction_runs_from_a_state_that_does_not_allow_it() {
+    let mut ctx = TestContext::new().await;
+    let a = actors(&mut ctx).await;
     let mut checked = 0;
-    for (nonce, state) in states.into_iter().enumerate() {
+    for (nonce, state) in STATES.into_iter().enumerate() {
         let job = job_in(&mut ctx, &a, nonce as u64, state).await;
         let watched = [
             job.job,
@@ -236,6 +271,96 @@ async fn no_instruction_runs_from_a_state_that_does_not_allow_it() {
             checked += 1;
         }
     }
-    // Open 11, Running 10, Submitted 8, Disputed 8, and 12 for each settled state.
-    assert_eq!(checked, 73);
+    // Open 11, Running 12, Submitted 10, Disputed 10, and 14 for each settled state.
+    assert_eq!(checked, 85);
+}
+
+/// The state an allowed action leaves the job in (`None`: the job is closed).
+fn after(state: JobState, action: Action) -> Option<JobState> {
+    Some(match (state, action) {
+        (_, Action::Close) => return None,
+        (_, Action::Cancel) => JobState::Cancelled,
+        (_, Action::Claim | Action::AcceptBid) => JobState::Running,
+        (_, Action::Submit) => JobState::Submitted,
+        (_, Action::Abandon | Action::Expire | Action::Resolve) => JobState::Failed,
+        (_, Action::AcceptResult | Action::Finalize | Action::SettleDispute) => JobState::Completed,
+        // One fail vote short of the quorum disputes the result.
+        (_, Action::Dispute | Action::Verdict) => JobState::Disputed,
+        (state, Action::RecordSeed | Action::PlaceBid) => state,
+    })
+}
+
+/// Waits for the time `action` needs on `job` (its deadline, challenge window, seed slot or dispute
+/// timeout) and returns what must run before it: recording the sample seed (the fee payer cranks
+/// it), for the settlements that need one.
+async fn time_for(
+    ctx: &mut TestContext,
+    a: &Actors,
+    action: Action,
+    job: &JobKeys,
+) -> Vec<Instruction> {
+    let params = default_params();
+    let record_seed = async |ctx: &mut TestContext| {
+        ctx.advance_slots(SAMPLE_SEED_DELAY_SLOTS + 1).await;
+        vec![ix::record_sample_seed(&a.m, &ctx.payer(), &job.job)]
+    };
+    match action {
+        Action::Expire => {
+            let duration = job_args(0).max_duration_secs;
+            ctx.advance_time(i64::from(duration) + 1).await;
+            vec![]
+        }
+        Action::Verdict | Action::RecordSeed => {
+            ctx.advance_slots(SAMPLE_SEED_DELAY_SLOTS + 1).await;
+            vec![]
+        }
+        Action::Finalize => {
+            let seed = record_seed(ctx).await;
+            ctx.advance_time(i64::from(params.challenge_window_secs) + 1)
+                .await;
+            seed
+        }
+        Action::Resolve => {
+            ctx.advance_time(i64::from(params.dispute_timeout_secs) + 1)
+                .await;
+            vec![]
+        }
+        Action::SettleDispute => {
+            let seed = record_seed(ctx).await;
+            ctx.advance_time(2 * i64::from(params.dispute_timeout_secs) + 1)
+                .await;
+            seed
+        }
+        _ => vec![],
+    }
+}
+
+#[tokio::test]
+async fn every_instruction_a_state_allows_runs_from_it() {
+    let mut ctx = TestContext::new().await;
+    let a = actors(&mut ctx).await;
+    let mut nonce = 0;
+    let mut checked = 0;
+    for state in STATES {
+        for &action in allowed(state) {
+            let job = job_in(&mut ctx, &a, nonce, state).await;
+            nonce += 1;
+            let mut instructions = time_for(&mut ctx, &a, action, &job).await;
+            let (instruction, signers) = a.instruction(action, &job);
+            instructions.push(instruction);
+            ctx.ok(&instructions, &signers).await;
+            let now = match ctx.account(&job.job).await {
+                Some(_) => Some(ctx.anchor_account::<Job>(&job.job).await.state),
+                None => None,
+            };
+            assert_eq!(
+                now,
+                after(state, action),
+                "{action:?} from {state:?} left the job in {now:?}"
+            );
+            checked += 1;
+        }
+    }
+    // Open 4, Running 3, Submitted 5, Disputed 5, and Close from each settled state.
+    assert_eq!(checked, 20);
 }

@@ -3,11 +3,12 @@
 use anchor_lang::error::ErrorCode as Anchor;
 use gpu_market::{
     GpuModel, Region, UpdateProviderArgs,
+    constants::SAMPLE_SEED_DELAY_SLOTS,
     error::MarketError,
     events::{ProviderClosed, ProviderHeartbeat, ProviderRegistered, ProviderUpdated},
     state::{Market, Provider, ProviderStatus},
 };
-use gpu_market_tests::{Chain, TestContext, fixtures::*, ix};
+use gpu_market_tests::{Chain, TestContext, fixtures::*, ix, ix::MarketKeys};
 use solana_sdk::program_pack::Pack;
 
 #[tokio::test]
@@ -203,7 +204,8 @@ async fn a_host_updates_its_offer() {
 async fn bad_updates_are_refused() {
     let mut ctx = TestContext::new().await;
     let m = MarketFixture::new(&mut ctx).await.keys;
-    let p = ProviderFixture::registered(&mut ctx, &m, 0).await;
+    // Stake for one two-GPU job.
+    let p = ProviderFixture::staked(&mut ctx, &m, 200, 200).await;
     let watched = [p.provider];
     let update = |args| ix::update_provider(&m, &p.key(), args);
 
@@ -250,12 +252,11 @@ async fn bad_updates_are_refused() {
     )
     .await;
 
-    // GPUs held by running jobs cannot be un-advertised.
-    ctx.edit_anchor_account(&p.provider, |provider: &mut Provider| {
-        provider.gpus_in_use = 2;
-        provider.active_jobs = 1;
-    })
-    .await;
+    // GPUs held by a running job cannot be un-advertised.
+    let c = ClientFixture::new(&mut ctx, &m, 10).await;
+    let job = c.post(&mut ctx, &m, job_args(0)).await;
+    ctx.ok(&[ix::claim_job(&m, &p.key(), &job.job)], &[&p.authority])
+        .await;
     let mut spec = rtx4090_spec();
     spec.gpu_count = 1;
     let shrink = UpdateProviderArgs {
@@ -271,10 +272,7 @@ async fn bad_updates_are_refused() {
     .await;
 
     // A jailed provider cannot put itself back to work.
-    ctx.edit_anchor_account(&p.provider, |provider: &mut Provider| {
-        provider.status = ProviderStatus::Jailed;
-    })
-    .await;
+    submit_and_let_the_seed_expire(&mut ctx, &m, &p, &c, &job).await;
     let reactivate = UpdateProviderArgs {
         accepting_jobs: Some(true),
         ..Default::default()
@@ -377,6 +375,26 @@ async fn a_host_leaves_with_everything_it_is_owed() {
         p.stake_account,
     ];
 
+    // Busy with a job, until its result is accepted (the earnings wait in the payout vault).
+    let c = ClientFixture::new(&mut ctx, &m, 10).await;
+    let job = c.post(&mut ctx, &m, job_args(0)).await;
+    ctx.ok(&[ix::claim_job(&m, &p.key(), &job.job)], &[&p.authority])
+        .await;
+    ctx.fails_with(
+        std::slice::from_ref(&close),
+        &[&p.authority],
+        MarketError::ProviderBusy,
+        &watched,
+    )
+    .await;
+    ctx.advance_time(60).await;
+    let submit = ix::submit_result(&m, &p.key(), &job.job, result_of(60));
+    ctx.ok(&[submit], &[&p.authority]).await;
+    let accept = ix::accept_result(&m, &c.key(), &job.job, &p.provider);
+    ctx.ok(&[accept], &[&c.authority]).await;
+    let earned = ctx.token_balance(&p.payout_vault).await;
+    assert!(earned > 0);
+
     // Still staked.
     ctx.fails_with(
         std::slice::from_ref(&close),
@@ -406,23 +424,6 @@ async fn a_host_leaves_with_everything_it_is_owed() {
     )
     .await;
 
-    // Busy with a job.
-    ctx.edit_anchor_account(&p.provider, |provider: &mut Provider| {
-        provider.active_jobs = 1;
-    })
-    .await;
-    ctx.fails_with(
-        std::slice::from_ref(&close),
-        &[&p.authority],
-        MarketError::ProviderBusy,
-        &watched,
-    )
-    .await;
-    ctx.edit_anchor_account(&p.provider, |provider: &mut Provider| {
-        provider.active_jobs = 0;
-    })
-    .await;
-
     // Unclaimed earnings, and tokens someone sent to the stake vault, go to the owner.
     ctx.mint_to(
         &m.payment_token_program,
@@ -447,7 +448,10 @@ async fn a_host_leaves_with_everything_it_is_owed() {
     for key in [p.provider, p.stake_vault, p.payout_vault] {
         assert!(ctx.account(&key).await.is_none(), "{key} should be closed");
     }
-    assert_eq!(ctx.token_balance(&p.payment_account).await, 1_234_567);
+    assert_eq!(
+        ctx.token_balance(&p.payment_account).await,
+        earned + 1_234_567
+    );
     assert_eq!(
         ctx.token_balance(&p.stake_account).await,
         300 * ONE_STAKE + 42
@@ -473,10 +477,25 @@ async fn a_host_leaves_with_everything_it_is_owed() {
 async fn a_jailed_provider_cannot_leave() {
     let mut ctx = TestContext::new().await;
     let m = MarketFixture::new(&mut ctx).await.keys;
-    let p = ProviderFixture::registered(&mut ctx, &m, 0).await;
-    ctx.edit_anchor_account(&p.provider, |provider: &mut Provider| {
-        provider.status = ProviderStatus::Jailed;
-    })
+    let p = ProviderFixture::staked(&mut ctx, &m, 200, 200).await;
+    let c = ClientFixture::new(&mut ctx, &m, 10).await;
+    let job = c.post(&mut ctx, &m, job_args(0)).await;
+    ctx.ok(&[ix::claim_job(&m, &p.key(), &job.job)], &[&p.authority])
+        .await;
+    submit_and_let_the_seed_expire(&mut ctx, &m, &p, &c, &job).await;
+    // Whatever stake the slash left is taken out, so only the jail stands in the way.
+    let left: Provider = ctx.anchor_account(&p.provider).await;
+    ctx.ok(
+        &[ix::request_unstake(&m, &p.key(), left.staked)],
+        &[&p.authority],
+    )
+    .await;
+    ctx.advance_time(i64::from(default_params().unbonding_period_secs))
+        .await;
+    ctx.ok(
+        &[ix::withdraw_unstaked(&m, &p.key(), &p.stake_account)],
+        &[&p.authority],
+    )
     .await;
     let close = ix::close_provider(&m, &p.key(), &p.stake_account, &p.payment_account);
     ctx.fails_with(
@@ -580,4 +599,26 @@ async fn nobody_else_can_close_or_heartbeat_a_provider() {
     let unsigned = ix::strip_signer(ix::heartbeat(&m, &victim.key()), &victim.key());
     ctx.fails_with(&[unsigned], &[], Anchor::AccountNotSigner, &watched)
         .await;
+}
+
+/// The provider submits a result on its running `job` and nobody records the sample seed in time:
+/// the job fails as unverifiable, which slashes the provider for fraud and jails it.
+async fn submit_and_let_the_seed_expire(
+    ctx: &mut TestContext,
+    m: &MarketKeys,
+    p: &ProviderFixture,
+    c: &ClientFixture,
+    job: &JobKeys,
+) {
+    ctx.advance_time(1).await;
+    let submit = ix::submit_result(m, &p.key(), &job.job, result_of(1));
+    ctx.ok(&[submit], &[&p.authority]).await;
+    ctx.advance_slots(SAMPLE_SEED_DELAY_SLOTS + 1).await;
+    ctx.age_out_slot_hashes().await;
+    ctx.advance_time(i64::from(default_params().challenge_window_secs))
+        .await;
+    let expire = ix::expire_sample_seed(m, &c.key(), &job.job, &p.provider);
+    ctx.ok(&[expire], &[&c.authority]).await;
+    let provider: Provider = ctx.anchor_account(&p.provider).await;
+    assert_eq!(provider.status, ProviderStatus::Jailed);
 }
