@@ -1,13 +1,16 @@
-//! The job's state machine, both ways: every job instruction (bids included) sent from every state
-//! that does not allow it gets the named error with the job, its escrow, the provider, its payout
-//! vault and the treasury unchanged; and every instruction a state allows succeeds from it (once its
-//! time has come) and leaves the job in the state the protocol says.
+//! The job's state machine, both ways: every job instruction (bids and seed expiry included) sent
+//! from every state that does not allow it gets the named error with the job, its escrow, the
+//! provider, its payout vault and the treasury unchanged; and every instruction a state allows
+//! succeeds from it (once its time has come), leaves the job in the state the protocol says and has
+//! its effect. Instructions on a job's satellites rather than the job (`withdraw_bid`, which
+//! works in every state, and `close_verdict`, which needs a verdict) are tested with those.
 
 use gpu_market::{
     DisputeRuling,
     constants::SAMPLE_SEED_DELAY_SLOTS,
     error::MarketError,
-    state::{Job, JobState},
+    pda::find_bid_address,
+    state::{Bid, Job, JobState, Provider, ProviderStatus},
 };
 use gpu_market_tests::{Chain, TestContext, fixtures::*, ix, ix::MarketKeys};
 use solana_sdk::{instruction::Instruction, signature::Keypair, signer::Signer};
@@ -25,13 +28,14 @@ enum Action {
     Dispute,
     Verdict,
     RecordSeed,
+    ExpireSeed,
     Resolve,
     SettleDispute,
     PlaceBid,
     AcceptBid,
 }
 
-const ACTIONS: [Action; 15] = [
+const ACTIONS: [Action; 16] = [
     Action::Cancel,
     Action::Claim,
     Action::Submit,
@@ -43,6 +47,7 @@ const ACTIONS: [Action; 15] = [
     Action::Dispute,
     Action::Verdict,
     Action::RecordSeed,
+    Action::ExpireSeed,
     Action::Resolve,
     Action::SettleDispute,
     Action::PlaceBid,
@@ -65,11 +70,13 @@ fn allowed(state: JobState) -> &'static [Action] {
             Action::Dispute,
             Action::Verdict,
             Action::RecordSeed,
+            Action::ExpireSeed,
         ],
         JobState::Disputed => &[
             Action::AcceptResult,
             Action::Verdict,
             Action::RecordSeed,
+            Action::ExpireSeed,
             Action::Resolve,
             Action::SettleDispute,
         ],
@@ -133,6 +140,10 @@ impl Actors {
                 ix::record_sample_seed(m, &c.key(), &job.job),
                 vec![&c.authority],
             ),
+            Action::ExpireSeed => (
+                ix::expire_sample_seed(m, &c.key(), &job.job, &p.provider),
+                vec![&c.authority],
+            ),
             Action::Resolve => (
                 ix::resolve_dispute(m, &job.job, &p.provider, DisputeRuling::RefundClient),
                 vec![&self.authority],
@@ -184,7 +195,8 @@ async fn job_in(ctx: &mut TestContext, a: &Actors, nonce: u64, state: JobState) 
 }
 
 /// A market with a staked verifier, two providers with room for every job of a test at once (16
-/// GPUs, 5,000 tokens staked), one of which bids on every job, and a client.
+/// GPUs, and 20,000 tokens staked: enough after the fraud slashes of seed expiries), one of which
+/// bids on every job, and a client.
 async fn actors(ctx: &mut TestContext) -> Actors {
     let f = MarketFixture::new(ctx).await;
     let m = f.keys;
@@ -205,7 +217,7 @@ async fn actors(ctx: &mut TestContext) -> Actors {
 }
 
 async fn big_provider(ctx: &mut TestContext, m: &MarketKeys) -> ProviderFixture {
-    let p = ProviderFixture::staked(ctx, m, 5_000, 5_000).await;
+    let p = ProviderFixture::staked(ctx, m, 20_000, 20_000).await;
     let mut spec = rtx4090_spec();
     spec.gpu_count = 16;
     let bigger = gpu_market::UpdateProviderArgs {
@@ -257,6 +269,7 @@ async fn no_instruction_runs_from_a_state_that_does_not_allow_it() {
                     | Action::Finalize
                     | Action::Dispute
                     | Action::Verdict
+                    | Action::ExpireSeed
                     | Action::Resolve
                     | Action::SettleDispute
             );
@@ -271,18 +284,22 @@ async fn no_instruction_runs_from_a_state_that_does_not_allow_it() {
             checked += 1;
         }
     }
-    // Open 11, Running 12, Submitted 10, Disputed 10, and 14 for each settled state.
-    assert_eq!(checked, 85);
+    // Open 12, Running 13, Submitted 10, Disputed 10, and 15 for each settled state.
+    assert_eq!(checked, 90);
 }
 
-/// The state an allowed action leaves the job in (`None`: the job is closed).
+/// The state an action `state` allows leaves the job in (`None`: the job is closed). Only
+/// meaningful for allowed pairs.
 fn after(state: JobState, action: Action) -> Option<JobState> {
     Some(match (state, action) {
         (_, Action::Close) => return None,
         (_, Action::Cancel) => JobState::Cancelled,
         (_, Action::Claim | Action::AcceptBid) => JobState::Running,
         (_, Action::Submit) => JobState::Submitted,
-        (_, Action::Abandon | Action::Expire | Action::Resolve) => JobState::Failed,
+        // Resolve: the test's ruling refunds the client.
+        (_, Action::Abandon | Action::Expire | Action::ExpireSeed | Action::Resolve) => {
+            JobState::Failed
+        }
         (_, Action::AcceptResult | Action::Finalize | Action::SettleDispute) => JobState::Completed,
         // One fail vote short of the quorum disputes the result.
         (_, Action::Dispute | Action::Verdict) => JobState::Disputed,
@@ -312,6 +329,11 @@ async fn time_for(
         }
         Action::Verdict | Action::RecordSeed => {
             ctx.advance_slots(SAMPLE_SEED_DELAY_SLOTS + 1).await;
+            vec![]
+        }
+        Action::ExpireSeed => {
+            ctx.advance_slots(SAMPLE_SEED_DELAY_SLOTS + 1).await;
+            ctx.age_out_slot_hashes().await;
             vec![]
         }
         Action::Finalize => {
@@ -358,9 +380,47 @@ async fn every_instruction_a_state_allows_runs_from_it() {
                 after(state, action),
                 "{action:?} from {state:?} left the job in {now:?}"
             );
+            check_effect(&mut ctx, &a, action, &job).await;
             checked += 1;
+            if action == Action::ExpireSeed {
+                // An unverifiable result jails its provider; the authority lets it work again.
+                let reinstate = ix::reinstate_provider(&a.m, &a.p.provider);
+                ctx.ok(&[reinstate], &[&a.authority]).await;
+            }
         }
     }
-    // Open 4, Running 3, Submitted 5, Disputed 5, and Close from each settled state.
-    assert_eq!(checked, 20);
+    // Open 4, Running 3, Submitted 6, Disputed 6, and Close from each settled state.
+    assert_eq!(checked, 22);
+}
+
+/// What an allowed action does besides moving the state (or instead of it), so that none passes as
+/// a no-op: the seed recorded, the bid placed, the vote counted, the job started with the bidder at
+/// its price.
+async fn check_effect(ctx: &mut TestContext, a: &Actors, action: Action, job: &JobKeys) {
+    let account = match ctx.account(&job.job).await {
+        Some(_) => ctx.anchor_account::<Job>(&job.job).await,
+        None => return,
+    };
+    match action {
+        Action::RecordSeed => assert!(account.sample_seed.is_some(), "no seed recorded"),
+        Action::PlaceBid => {
+            let bid = find_bid_address(&job.job, &a.p.provider).0;
+            let bid: Bid = ctx.anchor_account(&bid).await;
+            assert_eq!(
+                (bid.job_serial, bid.price_per_gpu_hour),
+                (account.serial, BID_PRICE)
+            );
+        }
+        Action::Verdict => assert_eq!(account.open_verdicts, 1),
+        Action::AcceptBid => assert_eq!(
+            (account.provider, account.price_per_gpu_hour),
+            (a.bidder.provider, BID_PRICE)
+        ),
+        Action::Claim => assert_eq!(account.provider, a.p.provider),
+        Action::ExpireSeed => {
+            let provider: Provider = ctx.anchor_account(&a.p.provider).await;
+            assert_eq!(provider.status, ProviderStatus::Jailed);
+        }
+        _ => {}
+    }
 }

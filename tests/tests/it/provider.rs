@@ -390,6 +390,14 @@ async fn a_host_leaves_with_everything_it_is_owed() {
     ctx.advance_time(60).await;
     let submit = ix::submit_result(&m, &p.key(), &job.job, result_of(60));
     ctx.ok(&[submit], &[&p.authority]).await;
+    // A submitted result still holds the provider (it can be slashed until it settles).
+    ctx.fails_with(
+        std::slice::from_ref(&close),
+        &[&p.authority],
+        MarketError::ProviderBusy,
+        &watched,
+    )
+    .await;
     let accept = ix::accept_result(&m, &c.key(), &job.job, &p.provider);
     ctx.ok(&[accept], &[&c.authority]).await;
     let earned = ctx.token_balance(&p.payout_vault).await;
