@@ -111,22 +111,33 @@ impl TestContext {
 
     /// Processes `tx` on the working bank, as a validator would, and returns its result.
     ///
-    /// `process_transaction` hands the transaction to the bank's thread and then polls for its
-    /// signature with a sleep of one tick (6.25 ms) per poll, which made that sleep most of every
-    /// test's time; `process_transaction_with_metadata` processes it in place. That path skips
-    /// signature verification, so it is done here first.
+    /// `process_transaction` first simulates, then hands the transaction to the bank's thread and
+    /// polls for its signature with a timer sleep per poll (tokio's 1 ms at the least); those
+    /// round trips were most of every test's time. `process_transaction_with_metadata` processes
+    /// it in place. That path skips signature verification, so it is done here first.
+    ///
+    /// An expired blockhash or a duplicate is the harness's mistake, never an outcome a test means
+    /// (`sign_fresh` signs a repeated transaction anew, every warp takes a new blockhash): it
+    /// panics rather than pass for the program's refusal.
     async fn process(&mut self, tx: Transaction) -> Result<(), TransactionError> {
         tx.verify()
             .map_err(|_| TransactionError::SignatureFailure)?;
-        match self
+        let processed = match self
             .ctx
             .banks_client
             .process_transaction_with_metadata(tx)
             .await
         {
-            Ok(processed) => processed.result,
+            Ok(processed) => processed,
             Err(other) => panic!("transport error: {other}"),
+        };
+        if let Err(
+            error @ (TransactionError::BlockhashNotFound | TransactionError::AlreadyProcessed),
+        ) = &processed.result
+        {
+            panic!("the harness sent a transaction the chain cannot take: {error}");
         }
+        processed.result
     }
 
     /// Signs with the fee payer; a transaction identical to one already sent is signed again in the

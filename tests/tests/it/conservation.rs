@@ -46,6 +46,7 @@ use gpu_market::{
     constants::{
         MAX_DISPUTE_BOND_BPS, MAX_FEE_BPS, MAX_SLASH_BPS, SAMPLE_SEED_DELAY_SLOTS, recommended,
     },
+    error::MarketError,
     pda::find_verdict_address,
     settlement,
     state::{
@@ -59,8 +60,12 @@ use proptest::{
     test_runner::{RngSeed, TestRunner},
 };
 use solana_sdk::{
-    instruction::Instruction, program_pack::Pack, pubkey::Pubkey, signature::Keypair,
+    instruction::{Instruction, InstructionError},
+    program_pack::Pack,
+    pubkey::Pubkey,
+    signature::Keypair,
     sysvar::slot_hashes,
+    transaction::TransactionError,
 };
 
 const CLIENTS: usize = 3;
@@ -883,8 +888,9 @@ impl World {
 
     /// A disputed job (the `recency`-th among those under review), with its provider account and
     /// its state; a submitted one is disputed by its client first, since disputes are otherwise
-    /// too rare for rulings and defaults to be exercised. `None` if there is none or the dispute
-    /// is refused.
+    /// too rare for rulings and defaults to be exercised. With none under review, any job (as
+    /// `pick` does: the ruling is then refused). `None` if there is no job or the dispute is
+    /// refused.
     async fn in_dispute(&mut self, recency: usize) -> Option<(JobKeys, Pubkey, Job)> {
         let (client, keys) = self
             .pick(recency, &[JobState::Submitted, JobState::Disputed])
@@ -975,13 +981,18 @@ impl World {
             let c = &self.clients[client];
             let provider = self.providers[bid.provider].key();
             let accept = ix::accept_bid(&self.m, &c.key(), &keys.job, &provider, bid.price);
-            if self.ctx.execute(&[accept], &[&c.authority]).await.is_ok() {
-                self.break_rule(format!(
-                    "a bid placed on job serial {} was accepted for the job created again at {}",
+            let refused_as_stale: u32 = MarketError::BidForEarlierJob.into();
+            match self.ctx.execute(&[accept], &[&c.authority]).await {
+                Err(TransactionError::InstructionError(_, InstructionError::Custom(code)))
+                    if code == refused_as_stale =>
+                {
+                    self.reached.push("StaleBidRefused")
+                }
+                outcome => self.break_rule(format!(
+                    "a bid placed on job serial {} for the job created again at {}: {outcome:?}, \
+                     not BidForEarlierJob",
                     bid.job_serial, keys.job
-                ));
-            } else {
-                self.reached.push("StaleBidRefused");
+                )),
             }
         }
     }
