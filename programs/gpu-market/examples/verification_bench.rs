@@ -1,6 +1,7 @@
 //! Verification benchmark: how often sampled verification catches a provider that fakes part of a job,
-//! what checking costs a verifier next to doing the job, and what cheating is worth under the
-//! recommended market parameters. It uses the program's own sampling and Merkle code.
+//! what checking costs a verifier next to doing the job, what cheating is worth under the
+//! recommended market parameters, and what a verifier that votes pass without checking stands to
+//! gain or lose by its bond. It uses the program's own sampling and Merkle code.
 //!
 //! ```text
 //! cargo run --release -p gpu-market --example verification_bench [-- --precision 0.001 --max-runs 1000000 --chunks 1024]
@@ -307,7 +308,7 @@ fn main() {
         "| faked f | caught | gain if not caught | EV vs honest, stake token = 0 | = 0.01 | = 0.10 |"
     );
     println!("|---:|---:|---:|---:|---:|---:|");
-    for (f, caught) in at_recommended {
+    for &(f, caught) in &at_recommended {
         let saved = f * price;
         let ev = |stake_price: f64| {
             let slash = fraud * min_stake_per_gpu * gpus * stake_price;
@@ -317,6 +318,41 @@ fn main() {
             "| {:.2}% | {:.2}% | {saved:+.3} | {:+.3} | {:+.3} | {:+.3} |",
             f * 100.0,
             caught * 100.0,
+            ev(0.0),
+            ev(0.01),
+            ev(0.10)
+        );
+    }
+
+    // Expected value of a lazy pass vote: a verifier that votes pass without re-executing saves its
+    // share of the job's work (measured above, valued at the job's price, the case most favourable
+    // to laziness); a vote against a verifier quorum's decision loses the verifier bond. Its peers
+    // fail a faked result as often as sampling catches it, so per vote it loses `bond × share of
+    // faked jobs × caught`. With no fakers in the market laziness costs nothing: the table is per
+    // share of faked jobs, at the recommended bond (one GPU's minimum stake).
+    let (faked_f, caught) = at_recommended
+        .iter()
+        .copied()
+        .find(|(f, _)| *f >= 0.10)
+        .expect("a 10% row");
+    let share = verifier_secs / provider_secs;
+    let saved = share * price;
+    let bond = min_stake_per_gpu;
+    println!();
+    println!(
+        "# Expected value of a lazy pass vote (saves {:.2}% of the job's work = {saved:+.3}; bond {bond:.0} tokens; fakers fake {:.2}%, caught {:.2}%)",
+        share * 100.0,
+        faked_f * 100.0,
+        caught * 100.0
+    );
+    println!();
+    println!("| faked jobs | EV of laziness, stake token = 0 | = 0.01 | = 0.10 |");
+    println!("|---:|---:|---:|---:|");
+    for faked_jobs in [0.001, 0.01, 0.05, 0.10] {
+        let ev = |stake_price: f64| saved - faked_jobs * caught * bond * stake_price;
+        println!(
+            "| {:.1}% | {:+.3} | {:+.3} | {:+.3} |",
+            faked_jobs * 100.0,
             ev(0.0),
             ev(0.01),
             ev(0.10)
