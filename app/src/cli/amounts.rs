@@ -62,3 +62,23 @@ pub(super) async fn mint_decimals(cluster: &Cluster, mint: &Pubkey) -> anyhow::R
         .copied()
         .ok_or_else(|| anyhow::anyhow!("{mint} is not a mint"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_parse_and_format_exactly() {
+        assert_eq!(parse_amount("1.5", 6).unwrap(), 1_500_000);
+        assert_eq!(parse_amount("0.000001", 6).unwrap(), 1);
+        assert_eq!(parse_amount("250", 9).unwrap(), 250_000_000_000);
+        assert_eq!(parse_amount(".5", 2).unwrap(), 50);
+        for bad in ["", ".", "1.2.3", "-1", "1e6", "abc", "0.0000001"] {
+            assert!(parse_amount(bad, 6).is_err(), "{bad:?}");
+        }
+        assert!(parse_amount("99999999999999999999", 6).is_err());
+        assert_eq!(format_amount(1_500_000, 6), "1.5");
+        assert_eq!(format_amount(2_000_000, 6), "2");
+        assert_eq!(format_amount(1, 6), "0.000001");
+    }
+}

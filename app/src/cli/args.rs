@@ -1,8 +1,8 @@
-//! The command line's arguments: commands, flags and the value parsers clap uses.
+//! The command line's arguments: every command and flag, as clap parses them.
 
-use crate::{cli::*, hardware::ALL_GPU_MODELS};
+use super::amounts::parse_amount;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use gpu_market::{GpuModel, MarketParams, Region};
+use gpu_market::MarketParams;
 use serde::{Deserialize, Serialize};
 use solana_sdk::pubkey::Pubkey;
 use std::{net::SocketAddr, path::PathBuf};
@@ -436,37 +436,82 @@ pub struct DemoArgs {
     pub data_dir: Option<PathBuf>,
 }
 
-pub fn parse_gpu_model(text: &str) -> anyhow::Result<GpuModel> {
-    let wanted = text.to_ascii_lowercase().replace(['-', '_', ' '], "");
-    ALL_GPU_MODELS
-        .iter()
-        .copied()
-        .find(|m| format!("{m:?}").to_ascii_lowercase() == wanted)
-        .ok_or_else(|| {
-            let names: Vec<String> = ALL_GPU_MODELS
-                .iter()
-                .map(|m| format!("{m:?}").to_lowercase())
-                .collect();
-            anyhow::anyhow!("unknown GPU model {text:?}; one of: {}", names.join(", "))
-        })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use gpu_market::MarketParams;
 
-pub fn parse_region(text: &str) -> anyhow::Result<Region> {
-    Ok(
-        match text
-            .to_ascii_lowercase()
-            .replace(['-', '_', ' '], "")
-            .as_str()
-        {
-            "northamerica" => Region::NorthAmerica,
-            "southamerica" => Region::SouthAmerica,
-            "europe" => Region::Europe,
-            "asiapacific" => Region::AsiaPacific,
-            "middleeast" => Region::MiddleEast,
-            "africa" => Region::Africa,
-            _ => anyhow::bail!(
-                "unknown region {text:?}; one of: north-america, south-america, europe, asia-pacific, middle-east, africa"
-            ),
-        },
-    )
+    #[test]
+    fn market_update_changes_only_the_named_parameters() {
+        let current = MarketParams::recommended(100_000_000_000);
+        let flags = UpdateMarketFlags {
+            challenge_window_secs: Some(600),
+            min_stake_per_gpu: Some("250.5".into()),
+            ..UpdateMarketFlags::default()
+        };
+        let updated = flags.apply(current, 9).expect("applies");
+        assert_eq!(updated.challenge_window_secs, 600);
+        assert_eq!(updated.min_stake_per_gpu, 250_500_000_000);
+        assert_eq!(updated.fee_bps, current.fee_bps);
+        assert_eq!(updated.sample_count, current.sample_count);
+        let bad = UpdateMarketFlags {
+            min_stake_per_gpu: Some("lots".into()),
+            ..UpdateMarketFlags::default()
+        };
+        assert!(bad.apply(current, 9).is_err());
+        let cli = Cli::try_parse_from(["gpu-market", "market", "update", "--fee-bps", "300"])
+            .expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::Market(MarketCommand::Update(UpdateMarketFlags {
+                fee_bps: Some(300),
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn the_command_line_parses_like_the_solana_cli() {
+        let cli = Cli::try_parse_from([
+            "gpu-market",
+            "-u",
+            "devnet",
+            "-k",
+            "/tmp/id.json",
+            "--output",
+            "json",
+            "job",
+            "list",
+            "--state",
+            "open",
+        ])
+        .expect("parses");
+        assert_eq!(cli.global.output, OutputFormat::Json);
+        assert!(matches!(
+            cli.command,
+            Command::Job(JobCommand::List {
+                state: Some(StateArg::Open),
+                ..
+            })
+        ));
+        let demo = Cli::try_parse_from([
+            "gpu-market",
+            "demo",
+            "--duration-secs",
+            "60",
+            "--rpc-port",
+            "0",
+        ])
+        .expect("parses");
+        assert!(matches!(
+            demo.command,
+            Command::Demo(DemoArgs {
+                duration_secs: 60,
+                rpc_port: 0,
+                ..
+            })
+        ));
+        assert!(Cli::try_parse_from(["gpu-market", "job", "create"]).is_err());
+    }
 }

@@ -1,9 +1,12 @@
 //! `gpu-market config`: show and change the configuration file.
 
-use crate::cli::*;
+use super::{
+    args::{ConfigCommand, Global},
+    settings::{Settings, resolve_url},
+};
 use serde_json::json;
 
-pub(super) fn config(
+pub(super) fn run(
     command: ConfigCommand,
     global: &Global,
     settings: Settings,

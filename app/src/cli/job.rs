@@ -1,7 +1,12 @@
 //! `gpu-market job`: post, follow, settle, close jobs and fetch their results.
 
+use super::{
+    Ctx,
+    amounts::{format_amount, mint_decimals, parse_amount},
+    args::{JobCommand, StateArg, WorkloadArg},
+    settings::display_lines,
+};
 use crate::{
-    cli::*,
     proofs::EndpointClient,
     workload::{Matmul, Render, Spec, output_hash},
 };
@@ -76,7 +81,7 @@ fn state_of(arg: StateArg) -> JobState {
     }
 }
 
-pub(super) async fn job(ctx: &Ctx, command: JobCommand) -> anyhow::Result<()> {
+pub(super) async fn run(ctx: &Ctx, command: JobCommand) -> anyhow::Result<()> {
     // A job account names its market: these need no `-m`.
     match command {
         JobCommand::Show { job } => {

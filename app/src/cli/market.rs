@@ -1,6 +1,11 @@
 //! `gpu-market market`: create, inspect and govern a market.
 
-use crate::cli::*;
+use super::{
+    Ctx,
+    amounts::{format_amount, mint_decimals, parse_amount},
+    args::MarketCommand,
+    settings::display_lines,
+};
 use anchor_spl::associated_token::get_associated_token_address_with_program_id;
 use gpu_market::{MarketParams, pda::find_market_address, state::Market};
 use gpu_market_client::ix;
@@ -47,7 +52,7 @@ fn market_json(key: &Pubkey, m: &Market, payment_decimals: u8, stake_decimals: u
     })
 }
 
-pub(super) async fn market(ctx: &Ctx, command: MarketCommand) -> anyhow::Result<()> {
+pub(super) async fn run(ctx: &Ctx, command: MarketCommand) -> anyhow::Result<()> {
     match command {
         MarketCommand::Show => {
             let key = ctx.settings.market()?;

@@ -1,14 +1,19 @@
 //! `gpu-market provider`: register, stake, update and run a GPU provider.
 
+use super::{
+    Ctx,
+    amounts::{format_amount, mint_decimals, parse_amount},
+    args::{ProviderCommand, RunProviderArgs, SpecArgs},
+    settings::display_lines,
+};
 use crate::{
-    cli::*,
-    hardware::Hardware,
+    hardware::{ALL_GPU_MODELS, Hardware},
     provider::{Agent, AgentConfig, AlertRules, Behaviour},
 };
 use anchor_spl::associated_token::get_associated_token_address_with_program_id;
 use gpu_market::{
-    HardwareSpec, RegisterProviderArgs, UpdateProviderArgs, pda::find_payout_vault_address,
-    state::Provider,
+    GpuModel, HardwareSpec, Region, RegisterProviderArgs, UpdateProviderArgs,
+    pda::find_payout_vault_address, state::Provider,
 };
 use gpu_market_client::{ix, ix::MarketKeys};
 use serde_json::{Value, json};
@@ -48,7 +53,7 @@ fn provider_json(key: &Pubkey, p: &Provider, payment_decimals: u8, stake_decimal
     })
 }
 
-pub(super) async fn provider(ctx: &Ctx, command: ProviderCommand) -> anyhow::Result<()> {
+pub(super) async fn run(ctx: &Ctx, command: ProviderCommand) -> anyhow::Result<()> {
     if let ProviderCommand::Show { provider } = &command {
         // A provider account names its market: `-m` is needed only to find the keypair's own.
         let key = match provider {
@@ -255,5 +260,61 @@ async fn run_provider(
     tokio::select! {
         result = agent.run() => result,
         result = tokio::signal::ctrl_c() => Ok(result?),
+    }
+}
+
+fn parse_gpu_model(text: &str) -> anyhow::Result<GpuModel> {
+    let wanted = text.to_ascii_lowercase().replace(['-', '_', ' '], "");
+    ALL_GPU_MODELS
+        .iter()
+        .copied()
+        .find(|m| format!("{m:?}").to_ascii_lowercase() == wanted)
+        .ok_or_else(|| {
+            let names: Vec<String> = ALL_GPU_MODELS
+                .iter()
+                .map(|m| format!("{m:?}").to_lowercase())
+                .collect();
+            anyhow::anyhow!("unknown GPU model {text:?}; one of: {}", names.join(", "))
+        })
+}
+
+fn parse_region(text: &str) -> anyhow::Result<Region> {
+    Ok(
+        match text
+            .to_ascii_lowercase()
+            .replace(['-', '_', ' '], "")
+            .as_str()
+        {
+            "northamerica" => Region::NorthAmerica,
+            "southamerica" => Region::SouthAmerica,
+            "europe" => Region::Europe,
+            "asiapacific" => Region::AsiaPacific,
+            "middleeast" => Region::MiddleEast,
+            "africa" => Region::Africa,
+            _ => anyhow::bail!(
+                "unknown region {text:?}; one of: north-america, south-america, europe, asia-pacific, middle-east, africa"
+            ),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gpu_market::{GpuModel, Region};
+
+    #[test]
+    fn gpu_models_and_regions_parse_by_name() {
+        assert_eq!(parse_gpu_model("rtx4090").unwrap(), GpuModel::Rtx4090);
+        assert_eq!(parse_gpu_model("RTX-A6000").unwrap(), GpuModel::RtxA6000);
+        assert_eq!(parse_gpu_model("cpu").unwrap(), GpuModel::Cpu);
+        assert!(
+            parse_gpu_model("voodoo2")
+                .unwrap_err()
+                .to_string()
+                .contains("h100")
+        );
+        assert_eq!(parse_region("asia-pacific").unwrap(), Region::AsiaPacific);
+        assert!(parse_region("mars").is_err());
     }
 }

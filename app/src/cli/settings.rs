@@ -1,6 +1,6 @@
 //! Settings: flags, then the configuration file, then defaults; and reading the keypair.
 
-use crate::cli::*;
+use super::args::{Commitment, Global, OutputFormat};
 use gpu_market_client::Cluster;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -148,4 +148,70 @@ pub fn read_keypair(path: &Path) -> anyhow::Result<Keypair> {
     })?;
     Keypair::try_from(bytes.as_slice())
         .map_err(|e| anyhow::anyhow!("{} is not a valid keypair: {e}", path.display()))
+}
+
+/// JSON as indented `key: value` lines for people.
+pub(super) fn display_lines(value: &Value) -> String {
+    fn walk(value: &Value, indent: usize, out: &mut String) {
+        if let Value::Object(map) = value {
+            for (key, v) in map {
+                match v {
+                    Value::Object(_) => {
+                        out.push_str(&format!("{:indent$}{key}:\n", ""));
+                        walk(v, indent + 2, out);
+                    }
+                    Value::Null => out.push_str(&format!("{:indent$}{key}: -\n", "")),
+                    Value::String(s) => out.push_str(&format!("{:indent$}{key}: {s}\n", "")),
+                    other => out.push_str(&format!("{:indent$}{key}: {other}\n", "")),
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(value, 0, &mut out);
+    out.trim_end().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use solana_sdk::pubkey::Pubkey;
+
+    #[test]
+    fn monikers_resolve_to_their_urls() {
+        assert_eq!(resolve_url("devnet"), "https://api.devnet.solana.com");
+        assert_eq!(resolve_url("http://10.0.0.1:8899"), "http://10.0.0.1:8899");
+    }
+
+    #[test]
+    fn settings_come_from_flags_then_the_file_then_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("cli.toml");
+        std::fs::write(
+            &path,
+            "url = \"http://127.0.0.1:9999\"\nmarket = \"11111111111111111111111111111111\"\n",
+        )
+        .unwrap();
+        let global = |url: Option<&str>| Global {
+            config: Some(path.clone()),
+            url: url.map(str::to_owned),
+            keypair: None,
+            commitment: None,
+            market: None,
+            output: OutputFormat::Display,
+        };
+        let from_file = Settings::resolve(&global(None)).expect("resolves");
+        assert_eq!(from_file.url, "http://127.0.0.1:9999");
+        assert_eq!(from_file.market, Some(Pubkey::default()));
+        assert_eq!(
+            Settings::resolve(&global(Some("devnet"))).unwrap().url,
+            "https://api.devnet.solana.com"
+        );
+        std::fs::write(&path, "rpc = 1\n").unwrap();
+        let error = Settings::resolve(&global(None))
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(error.contains("not valid"), "{error}");
+    }
 }

@@ -1,16 +1,18 @@
 //! `gpu-market verifier`: run a verifier and manage a verifier's stake.
 
-use crate::{
-    cli::*,
-    verifier::{VerifierAgent, VerifierConfig},
+use super::{
+    Ctx,
+    amounts::{format_amount, mint_decimals, parse_amount},
+    args::VerifierCommand,
 };
+use crate::verifier::{VerifierAgent, VerifierConfig};
 use anchor_spl::associated_token::get_associated_token_address_with_program_id;
 use gpu_market_client::ix;
 use serde_json::json;
 use solana_sdk::{signature::Keypair, signer::Signer};
 use std::{sync::Arc, time::Duration};
 
-pub(super) async fn verifier(ctx: &Ctx, command: VerifierCommand) -> anyhow::Result<()> {
+pub(super) async fn run(ctx: &Ctx, command: VerifierCommand) -> anyhow::Result<()> {
     let signer = ctx.settings.keypair()?;
     match command {
         VerifierCommand::Register { verifier } => {

@@ -15,6 +15,7 @@
 //! within `--precision` (or `--max-runs`), and the rate is printed beside `1 − (1 − f)^k`.
 
 use gpu_market::{
+    MarketParams,
     constants::recommended,
     verification::{Hash32, MerkleTree, leaf, sample_indices, sample_seed, verify_proof},
 };
@@ -326,10 +327,17 @@ fn main() {
 
     // Expected value of a lazy pass vote: a verifier that votes pass without re-executing saves its
     // share of the job's work (measured above, valued at the job's price, the case most favourable
-    // to laziness); a vote against a verifier quorum's decision loses the verifier bond. Its peers
-    // fail a faked result as often as sampling catches it, so per vote it loses `bond × share of
-    // faked jobs × caught`. With no fakers in the market laziness costs nothing: the table is per
-    // share of faked jobs, at the recommended bond (one GPU's minimum stake).
+    // to laziness). It loses the verifier bond only when a verifier quorum decides the job the
+    // other way (`close_verdict`), and its own pass vote never counts towards a fail quorum: so only
+    // when at least a quorum of *other* verifiers check the job and vote fail. Those checking peers
+    // all draw the same sample (one seed per job), so they catch a fake as often as sampling does.
+    // Per vote it then loses `share of faked jobs × caught × bond × stake token price`; every faker
+    // is assumed to fake the 10% row's fraction. With fewer checking peers than the quorum, a lazy
+    // pass is never outvoted and costs nothing (an honest fail and a lazy pass leave the job to a
+    // ruling or the default, which slash no verifier), and lazy voters that reach a pass quorum
+    // first pass the fake and take the honest dissenters' bonds. Verifiers are not paid per vote,
+    // so not voting at all saves as much and risks nothing; the table compares lazy with honest
+    // voting, for a verifier that votes.
     let (faked_f, caught) = at_recommended
         .iter()
         .copied()
@@ -337,10 +345,12 @@ fn main() {
         .expect("a 10% row");
     let share = verifier_secs / provider_secs;
     let saved = share * price;
-    let bond = min_stake_per_gpu;
+    let params = MarketParams::recommended(min_stake_per_gpu as u64);
+    let bond = params.verifier_bond as f64;
+    let quorum = params.verifier_quorum;
     println!();
     println!(
-        "# Expected value of a lazy pass vote (saves {:.2}% of the job's work = {saved:+.3}; bond {bond:.0} tokens; fakers fake {:.2}%, caught {:.2}%)",
+        "# Expected value of a lazy pass vote, when at least {quorum} other verifiers check (saves {:.2}% of the job's work = {saved:+.3}; bond {bond:.0} tokens; fakers fake {:.2}%, caught {:.2}%)",
         share * 100.0,
         faked_f * 100.0,
         caught * 100.0
@@ -358,4 +368,8 @@ fn main() {
             ev(0.10)
         );
     }
+    println!();
+    println!(
+        "With fewer than {quorum} other verifiers checking, a lazy pass vote is never outvoted: EV of laziness = {saved:+.3} whatever the bond."
+    );
 }
