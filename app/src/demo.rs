@@ -569,9 +569,12 @@ pub async fn run(
     // Let what is in flight settle (the offline provider's job expires at its deadline), withdraw
     // what nobody took, so that the summary is a still picture. The longest path: a job taken just
     // now runs to its deadline, then waits out its challenge window before it is finalized; the
-    // rest is room for the agents' polling on a loaded machine.
+    // rest is room for the agents' polling on a loaded machine (a minute was not always enough
+    // under a parallel build: a job still settling when the drain gave up settled while the indexer
+    // caught up, and the summary's chain and indexer figures disagreed). The loop ends as soon as
+    // every job is settled, so the room costs nothing when the machine keeps up.
     let longest_settlement =
-        u64::from(JOB_MAX_SECS) + u64::from(demo_params().challenge_window_secs) + 60;
+        u64::from(JOB_MAX_SECS) + u64::from(demo_params().challenge_window_secs) + 240;
     let drain_until = Instant::now() + Duration::from_secs(longest_settlement);
     loop {
         cancel_open_jobs(&cluster, &keys, &clients, 0).await?;

@@ -1100,7 +1100,8 @@ impl World {
                 ));
             }
             // The job keeps the terms it was created under, whatever the market changed since, and
-            // settles on them.
+            // settles on them. Built field by field rather than with `JobTerms::of`, so that a
+            // parameter that function forgets to copy shows here.
             let params = self.created[&keys.job].1;
             let terms = JobTerms {
                 fee_bps: params.fee_bps,
