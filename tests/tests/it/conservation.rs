@@ -826,7 +826,7 @@ impl World {
                 // under review, which jails its provider (fail quorums are otherwise too rare for
                 // reinstatements to be exercised). The drawn index also picks that job (by
                 // recency) and the first voter.
-                if !self.any_jailed().await
+                if self.jailed().await.is_empty()
                     && let Some((_, keys)) = self.pick(provider, UNDER_REVIEW).await
                     && let Some(held_by) = self.provider_of(&keys).await
                     && let Some(account) = self.job_account(&keys).await
@@ -834,14 +834,7 @@ impl World {
                     let quorum = usize::from(account.terms.verifier_quorum);
                     self.vote(&keys, held_by, provider, quorum, false).await;
                 }
-                let mut jailed = vec![];
-                let keys: Vec<Pubkey> = self.providers.iter().map(|p| p.provider).collect();
-                for (i, key) in keys.iter().enumerate() {
-                    let account: Provider = self.ctx.anchor_account(key).await;
-                    if account.status == ProviderStatus::Jailed {
-                        jailed.push(i);
-                    }
-                }
+                let jailed = self.jailed().await;
                 let provider = jailed
                     .get(provider % jailed.len().max(1))
                     .copied()
@@ -935,15 +928,17 @@ impl World {
         self.ctx.execute(&votes, &signers).await.is_ok()
     }
 
-    async fn any_jailed(&mut self) -> bool {
+    /// The indices of the providers that are jailed.
+    async fn jailed(&mut self) -> Vec<usize> {
+        let mut jailed = vec![];
         let keys: Vec<Pubkey> = self.providers.iter().map(|p| p.provider).collect();
-        for key in keys {
-            let account: Provider = self.ctx.anchor_account(&key).await;
+        for (i, key) in keys.iter().enumerate() {
+            let account: Provider = self.ctx.anchor_account(key).await;
             if account.status == ProviderStatus::Jailed {
-                return true;
+                jailed.push(i);
             }
         }
-        false
+        jailed
     }
 
     /// If no closed job has bids left on it, the client of an open job with bids cancels and
